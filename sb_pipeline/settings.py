@@ -1,0 +1,64 @@
+"""Where things live. Every path comes from an environment variable with a default under `data/`.
+
+Functions, not module constants: the environment is read when a path is needed, never at import
+time, so tests and the Dagster processes (webserver, daemon, run workers) see the same values.
+A `.env` file in the working directory or the project root is honoured by the CLI and by
+`definitions.py` through python-dotenv (without overriding variables already set).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The checkout (the folder holding pyproject.toml), for the committed defaults."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def data_dir() -> Path:
+    return _path_from_env("SB_DATA_DIR", project_root() / "data")
+
+
+def samples_dir() -> Path:
+    return project_root() / "data" / "samples"
+
+
+def warehouse_path() -> Path:
+    return _path_from_env("SB_WAREHOUSE", data_dir() / "warehouse.duckdb")
+
+
+def model_dir() -> Path:
+    return _path_from_env("SB_MODEL_DIR", data_dir() / "models")
+
+
+def snapshot_dir() -> Path:
+    """Private copies of user databases are read from here, never the originals."""
+    return _path_from_env("SB_SNAPSHOT_DIR", data_dir() / "snapshots")
+
+
+def reflection_db_path() -> Path:
+    return _path_from_env("SB_REFLECTION_DB", samples_dir() / "reflection.duckdb")
+
+
+def transcripts_dir() -> Path:
+    return _path_from_env("SB_TRANSCRIPTS_DIR", samples_dir() / "transcripts")
+
+
+def inbox_dir() -> Path:
+    return _path_from_env("SB_INBOX_DIR", samples_dir() / "inbox")
+
+
+def load_dotenv_files() -> None:
+    """Read `.env` from the working directory and the project root; real env wins."""
+    from dotenv import load_dotenv
+
+    for candidate in (Path.cwd() / ".env", project_root() / ".env"):
+        if candidate.is_file():
+            load_dotenv(candidate, override=False)
