@@ -1,0 +1,72 @@
+"""The contract between source readers and the conversation flow.
+
+Every reader returns a `SourceRead`: a polars frame of raw records (one per conversation,
+reflection or insight, in the source's own words) plus a frame of rejected inputs with a reason.
+Readers never raise on bad rows: a bad row becomes a rejection and the rest is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.Utf8,  # reflection_db | transcript | inbox
+    "natural_key": pl.Utf8,  # the source's own identity of the item (table:id, session id, inbox id)
+    "source_ref": pl.Utf8,  # where a person finds it (file, table, line)
+    "kind": pl.Utf8,  # conversation | reflection | insight
+    "project": pl.Utf8,
+    "started_at": pl.Datetime("us", "UTC"),
+    "content": pl.Utf8,
+    "metadata": pl.Utf8,  # JSON text with source-specific details
+}
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.Utf8,
+    "source_ref": pl.Utf8,
+    "reason": pl.Utf8,
+    "excerpt": pl.Utf8,
+}
+
+EXCERPT_CHARS = 200
+
+
+def excerpt(text: str | bytes | None) -> str:
+    """A short, printable excerpt of a bad input for the quarantine table."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    text = text.replace("\x00", "\\0")
+    text = text.encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates -> '?'
+    return text[:EXCERPT_CHARS]
+
+
+def records_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row") if rows else pl.DataFrame(schema=RECORD_SCHEMA)
+
+
+def rejects_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+@dataclass
+class SourceRead:
+    """What one reader found: records, rejections, and human-readable notes (skipped tables, locks...)."""
+
+    source: str
+    records: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RECORD_SCHEMA))
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+    notes: list[str] = field(default_factory=list)
+    available: bool = True  # False when the source could not be read at all (missing, corrupt, locked)
+
+    @classmethod
+    def unavailable(cls, source: str, note: str) -> "SourceRead":
+        return cls(source=source, notes=[note], available=False)
+
+    @staticmethod
+    def concat(reads: list["SourceRead"]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        records = pl.concat([r.records for r in reads]) if reads else pl.DataFrame(schema=RECORD_SCHEMA)
+        rejects = pl.concat([r.rejects for r in reads]) if reads else pl.DataFrame(schema=REJECT_SCHEMA)
+        return records, rejects
