@@ -1,0 +1,149 @@
+"""Session Buddy's `reflection.duckdb`, every schema era at once.
+
+A real file holds V1 `conversations`/`reflections`, Oneiric adapter `<collection>_conversations`
+/`<collection>_reflections`, E3 `conversations_v2`/`reflections_v2` and, after the opt-in uuid7
+migration, canonical `conversations`/`reflections` with V2 columns, side by side. Tables and
+columns are discovered, never assumed. Content written with lone surrogates is stored as
+`__SB64__` + base64 and decoded here. Naive timestamps are read in the configured zone.
+Stored vectors are ignored: they come from several incompatible models (see the reference, §2).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import timezone, tzinfo
+from pathlib import Path
+
+import duckdb
+
+from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame
+from sb_pipeline.sources.snapshot import snapshot_copy
+from sb_pipeline.sources.timestamps import to_utc
+
+SOURCE = "reflection_db"
+SB64_PREFIX = "__SB64__"
+_CONVERSATION_TABLE = re.compile(r"^(?:conversations|conversations_v2|conversations_legacy|[a-z0-9_]+_conversations)$")
+_REFLECTION_TABLE = re.compile(r"^(?:reflections|reflections_v2|[a-z0-9_]+_reflections)$")
+_TIME_COLUMNS = ("timestamp", "created_at", "updated_at")
+
+
+def decode_sb64(content: str) -> tuple[str, bool]:
+    """Undo Session Buddy's `__SB64__` wrapping; lone surrogates become U+FFFD so the text is valid UTF-8."""
+    if not content.startswith(SB64_PREFIX):
+        return content, False
+    raw = base64.b64decode(content[len(SB64_PREFIX) :], validate=True)
+    return _clean_surrogates(raw.decode("utf-8", errors="surrogatepass")), True
+
+
+def _clean_surrogates(text: str) -> str:
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+
+def _kind_of(table: str, columns: set[str], insight_type: object) -> str:
+    if not _REFLECTION_TABLE.match(table):
+        return "conversation"
+    if insight_type is None:
+        return "reflection"
+    # The uuid7 migration COALESCEs NULL to 'general' in the canonical table (it has `category`).
+    if "category" in columns and insight_type == "general":
+        return "reflection"
+    return "insight"
+
+
+def _project_of(row: dict) -> str | None:
+    project = row.get("project")
+    if project:
+        return str(project)
+    meta = row.get("metadata")
+    if isinstance(meta, str) and meta:
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            return None
+    if isinstance(meta, dict) and meta.get("project"):
+        return str(meta["project"])
+    return None
+
+
+def _discover(conn: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    rows = conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
+    tables: dict[str, set[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, set()).add(column.lower())
+    return tables
+
+
+def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: list, rejects: list, notes: list) -> None:
+    wanted = ["id", "content", "project", "metadata", "insight_type", *_TIME_COLUMNS]
+    present = [c for c in wanted if c in columns]
+    if "content" not in columns or "id" not in columns:
+        notes.append(f"{table}: no id/content column, skipped")
+        return
+    select = ", ".join(f'"{c}"' for c in present)
+    # Identifiers come from the file's own catalogue and are quoted; no user text reaches SQL.
+    result = conn.execute(f'SELECT {select} FROM "{table}"')
+    names = [d[0] for d in result.description]
+    for values in result.fetchall():
+        row = dict(zip(names, values))
+        ref = f"{table}:{row['id']}"
+        content = row.get("content")
+        if not isinstance(content, str):
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="wrong_type:content", excerpt=excerpt(str(content))))
+            continue
+        try:
+            content, decoded = decode_sb64(content)
+        except (binascii.Error, ValueError):
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_sb64", excerpt=excerpt(content)))
+            continue
+        content = _clean_surrogates(content)
+        stamp = next((row[c] for c in _TIME_COLUMNS if row.get(c) is not None), None)
+        try:
+            started_at = to_utc(stamp, naive_tz)
+        except ValueError:
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_timestamp", excerpt=excerpt(str(stamp))))
+            continue
+        records.append(
+            dict(
+                source=SOURCE,
+                natural_key=ref,
+                source_ref=ref,
+                kind=_kind_of(table, columns, row.get("insight_type")),
+                project=_project_of(row),
+                started_at=started_at,
+                content=content,
+                metadata=json.dumps({"table": table, "sb64": decoded, "insight_type": row.get("insight_type")}),
+            )
+        )
+
+
+def read_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
+    """Read every conversation and reflection table of a reflection DB, from a snapshot copy."""
+    path = Path(path)
+    if not path.is_file():
+        return SourceRead.unavailable(SOURCE, f"{path}: not found")
+    records: list[dict] = []
+    rejects: list[dict] = []
+    notes: list[str] = []
+    with snapshot_copy(path, snapshot_root) as (copy, stable):
+        if not stable:
+            notes.append(f"{path}: changed while being copied; read the last copy")
+        try:
+            conn = duckdb.connect(str(copy), read_only=False)  # our private copy: replaying its WAL is safe
+        except duckdb.Error as exc:
+            return SourceRead.unavailable(SOURCE, f"{path}: cannot open ({type(exc).__name__}: {str(exc)[:200]})")
+        try:
+            tables = _discover(conn)
+            for table in sorted(tables):
+                if _CONVERSATION_TABLE.match(table) or _REFLECTION_TABLE.match(table):
+                    try:
+                        _read_table(conn, table, tables[table], naive_tz, records, rejects, notes)
+                    except duckdb.Error as exc:
+                        notes.append(f"{table}: unreadable ({type(exc).__name__}: {str(exc)[:200]})")
+        finally:
+            conn.close()
+    return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects), notes)
