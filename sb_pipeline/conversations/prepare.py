@@ -1,0 +1,95 @@
+"""From raw source records to the rows of the `conversations` table.
+
+Order matters: text is cleaned (NUL bytes, lone surrogates, CRLF), secrets are redacted, and
+only then is anything hashed, filtered or stored, so no secret reaches the warehouse or the
+embedder. `conversation_id` hashes where an item comes from (source + the source's own key: a
+Claude Code session id, a table and row id, an inbox id), so a growing session keeps its id;
+`content_hash` hashes the redacted text and collapses exact copies across sources and eras.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from sb_pipeline.conversations.redaction import redact
+from sb_pipeline.sources.records import REJECT_SCHEMA, excerpt
+
+SOURCE_PRIORITY = {"reflection_db": 0, "transcript": 1, "inbox": 2}
+DEFAULT_MIN_CHARS = 50
+DEFAULT_MAX_CHARS = 50_000
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def conversation_id(source: str, natural_key: str) -> str:
+    return sha256_hex(f"{source}\x1f{natural_key}")[:32]
+
+
+def clean_text(text: str) -> str:
+    """Text every later step can store and hash: no NUL, no lone surrogate, LF line ends."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        text = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+@dataclass
+class Prepared:
+    conversations: pl.DataFrame
+    rejects: pl.DataFrame
+    duplicates: int = 0
+    secrets_redacted: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> Prepared:
+    kept: list[dict] = []
+    rejects: list[dict] = []
+    secrets = 0
+    for row in records.iter_rows(named=True):
+        text = clean_text(row["content"] or "")
+        red = redact(text)
+        text = red.text
+        reason = None
+        if not text:
+            reason = "empty_content"
+        elif len(text) < min_chars:
+            reason = "too_short"
+        elif len(text) > max_chars:
+            reason = "too_long"
+        if reason:
+            rejects.append(dict(source=row["source"], source_ref=row["source_ref"], reason=reason, excerpt=excerpt(text)))
+            continue
+        secrets += red.count
+        kept.append(
+            {
+                **row,
+                "content": text,
+                "conversation_id": conversation_id(row["source"], row["natural_key"]),
+                "content_hash": sha256_hex(text),
+                "char_count": len(text),
+                "secrets_redacted": red.count,
+            }
+        )
+    frame = pl.DataFrame(kept, schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64}) if kept else _empty(records)
+    before = frame.height
+    frame = (
+        frame.with_columns(pl.col("source").replace_strict(SOURCE_PRIORITY, default=9).alias("_priority"))
+        .sort(["started_at", "_priority", "source_ref"], nulls_last=True)
+        .unique(subset="content_hash", keep="first", maintain_order=True)
+        .unique(subset="conversation_id", keep="first", maintain_order=True)
+        .drop("_priority")
+    )
+    reject_frame = pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
+    by_reason = dict(reject_frame.group_by("reason").len().iter_rows()) if rejects else {}
+    return Prepared(frame, reject_frame, duplicates=before - frame.height, secrets_redacted=secrets, rejected_by_reason=by_reason)
+
+
+def _empty(records: pl.DataFrame) -> pl.DataFrame:
+    return pl.DataFrame(schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64})

@@ -1,0 +1,63 @@
+"""Open the warehouse briefly and always close it.
+
+DuckDB lets one process hold a file read-write, and then no other process may open it at all.
+So connections are short-lived (`with connect(...) as conn:`), retried for a few seconds when
+another process holds the lock (a bounded wait: never the ~100 s of dagster-duckdb's backoff,
+which outlives a sensor tick), and closed in `finally` whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from sb_pipeline.warehouse.schema import ensure_schema
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the warehouse (a pipeline run is writing)."""
+
+
+class WarehouseMissingError(FileNotFoundError):
+    """The warehouse has not been built yet."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text
+
+
+@contextlib.contextmanager
+def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that is closed on exit. Writers get the schema ensured; readers need the file to exist."""
+    path = Path(path)
+    if read_only and not path.is_file():
+        raise WarehouseMissingError(f"no warehouse at {path}: run `make run` (or materialize the assets) first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            conn = duckdb.connect(str(path), read_only=read_only, config={"TimeZone": "UTC"})
+            break
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(
+                    f"the warehouse {path} is in use by another process (a pipeline run?); try again shortly"
+                ) from exc
+            time.sleep(delay + random.uniform(0, delay))
+            delay = min(delay * 2, 1.0)
+    try:
+        if not read_only:
+            ensure_schema(conn)
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,202 @@
+"""Reads and writes of the conversation flow. Every write is idempotent and transactional.
+
+Frames are handed to DuckDB by `register` (no row loops, no user text formatted into SQL: values
+travel as data, parameters as `?`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+CONVERSATION_COLUMNS = [
+    "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
+    "content", "content_hash", "char_count", "secrets_redacted", "metadata",
+]
+
+
+def _transaction(conn: duckdb.DuckDBPyConnection, statements: list[tuple[str, list]]) -> None:
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, now: datetime) -> dict[str, int]:
+    """Insert new conversations, update changed ones, skip exact copies of stored content."""
+    existing = conn.sql("SELECT conversation_id, content_hash FROM conversations").pl()
+    known_ids = dict(existing.iter_rows())
+    known_hashes = set(existing["content_hash"].to_list())
+    status = []
+    for cid, chash in frame.select("conversation_id", "content_hash").iter_rows():
+        if cid in known_ids:
+            status.append("unchanged" if known_ids[cid] == chash else ("duplicate" if chash in known_hashes else "updated"))
+        else:
+            status.append("duplicate" if chash in known_hashes else "new")
+    frame = frame.with_columns(pl.Series("_status", status, dtype=pl.Utf8))
+    counts = {k: int((frame["_status"] == k).sum()) for k in ("new", "updated", "unchanged", "duplicate")}
+    incoming = frame.filter(pl.col("_status").is_in(["new", "updated"])).select(CONVERSATION_COLUMNS)
+    if incoming.height:
+        conn.register("incoming_conversations", incoming)
+        try:
+            columns = ", ".join(CONVERSATION_COLUMNS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
+            _transaction(conn, [(
+                f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
+                f"SELECT {columns}, ?, ? FROM incoming_conversations "
+                f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
+                [now, now],
+            )])
+        finally:
+            conn.unregister("incoming_conversations")
+    return counts
+
+
+def record_rejects(conn: duckdb.DuckDBPyConnection, rejects: pl.DataFrame, now: datetime) -> int:
+    """Quarantine rejected inputs; a reject seen again only moves its `last_seen_at`. Returns the new ones."""
+    if rejects.height == 0:
+        return 0
+    ids = [
+        hashlib.sha256("\x1f".join(map(str, row)).encode("utf-8", errors="replace")).hexdigest()[:32]
+        for row in rejects.select("source", "source_ref", "reason", "excerpt").iter_rows()
+    ]
+    frame = rejects.with_columns(pl.Series("reject_id", ids)).unique("reject_id", keep="first")
+    before = conn.execute("SELECT count(*) FROM rejected_records").fetchall()[0][0]
+    conn.register("incoming_rejects", frame)
+    try:
+        _transaction(conn, [(
+            "INSERT INTO rejected_records SELECT reject_id, source, source_ref, reason, excerpt, ?, ? FROM incoming_rejects "
+            "ON CONFLICT (reject_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+            [now, now],
+        )])
+    finally:
+        conn.unregister("incoming_rejects")
+    return conn.execute("SELECT count(*) FROM rejected_records").fetchall()[0][0] - before
+
+
+def conversations_to_chunk(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Conversations that have no chunks yet, or whose content changed since they were chunked."""
+    return conn.sql(
+        """SELECT c.conversation_id, c.content, c.content_hash FROM conversations c
+           WHERE NOT EXISTS (SELECT 1 FROM conversation_chunks k
+                             WHERE k.conversation_id = c.conversation_id AND k.content_hash = c.content_hash)
+           ORDER BY c.conversation_id"""
+    ).pl()
+
+
+def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str], chunks: pl.DataFrame) -> None:
+    """Swap the chunks of the given conversations in one transaction (no half-chunked conversation is visible)."""
+    if not conversation_ids:
+        return
+    ids = pl.DataFrame({"conversation_id": conversation_ids})
+    conn.register("rechunked_ids", ids)
+    conn.register("incoming_chunks", chunks)
+    try:
+        _transaction(conn, [
+            ("DELETE FROM conversation_chunks WHERE conversation_id IN (SELECT conversation_id FROM rechunked_ids)", []),
+            ("INSERT INTO conversation_chunks SELECT chunk_id, conversation_id, ordinal, text, text_hash, content_hash, start_char, end_char "
+             "FROM incoming_chunks", []),
+        ])
+    finally:
+        conn.unregister("rechunked_ids")
+        conn.unregister("incoming_chunks")
+
+
+def texts_to_embed(conn: duckdb.DuckDBPyConnection, model_id: str) -> pl.DataFrame:
+    """Distinct chunk texts with no vector for `model_id` (vectors of other models are stale, not reused)."""
+    return conn.execute(
+        """SELECT text_hash, any_value(text) AS text FROM conversation_chunks k
+           WHERE NOT EXISTS (SELECT 1 FROM conversation_embeddings e WHERE e.text_hash = k.text_hash AND e.model_id = ?)
+           GROUP BY text_hash ORDER BY text_hash""",
+        [model_id],
+    ).pl()
+
+
+def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], vectors: np.ndarray, model_id: str, now: datetime) -> None:
+    frame = pl.DataFrame({"text_hash": text_hashes, "embedding": vectors.astype(np.float32)})
+    conn.register("incoming_vectors", frame)
+    try:
+        _transaction(conn, [(
+            "INSERT INTO conversation_embeddings SELECT text_hash, ?, embedding, ? FROM incoming_vectors ON CONFLICT DO NOTHING",
+            [model_id, now],
+        )])
+    finally:
+        conn.unregister("incoming_vectors")
+
+
+def statistics(conn: duckdb.DuckDBPyConnection, model_id: str, now: datetime) -> dict:
+    """Session Buddy's `get_conversation_statistics`, over every source, for the current model.
+
+    A conversation counts as embedded when every one of its chunks has a vector for `model_id`.
+    `embedding_coverage` is a percentage (0-100), as in Session Buddy's conversation stats.
+    """
+    row = conn.execute(
+        """WITH per_conv AS (
+             SELECT c.conversation_id,
+                    count(k.chunk_id) AS chunks,
+                    count(e.text_hash) AS embedded
+             FROM conversations c
+             LEFT JOIN conversation_chunks k ON k.conversation_id = c.conversation_id
+             LEFT JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
+             GROUP BY c.conversation_id)
+           SELECT count(*), count(*) FILTER (WHERE chunks > 0 AND embedded = chunks),
+                  coalesce(sum(chunks), 0), coalesce(sum(embedded), 0)
+           FROM per_conv""",
+        [model_id],
+    ).fetchall()[0]
+    total, with_embeddings, chunks, embedded_chunks = (int(v) for v in row)
+    recent, projects = conn.execute(
+        "SELECT count(*) FILTER (WHERE started_at > ?), count(DISTINCT project) FROM conversations",
+        [now - timedelta(days=7)],
+    ).fetchall()[0]
+    by_kind = dict(conn.execute("SELECT kind, count(*) FROM conversations GROUP BY kind ORDER BY kind").fetchall())
+    by_source = dict(conn.execute("SELECT source, count(*) FROM conversations GROUP BY source ORDER BY source").fetchall())
+    return {
+        "total_conversations": total,
+        "with_embeddings": with_embeddings,
+        "embedding_coverage": round(100.0 * with_embeddings / total, 2) if total else 100.0,
+        "recent_conversations": int(recent),
+        "projects": int(projects),
+        "chunks": chunks,
+        "embedded_chunks": embedded_chunks,
+        "chunk_coverage": round(100.0 * embedded_chunks / chunks, 2) if chunks else 100.0,
+        "by_kind": by_kind,
+        "by_source": by_source,
+    }
+
+
+def search_vectors(conn: duckdb.DuckDBPyConnection, model_id: str, project: str | None = None,
+                   kind: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """(chunk ids, conversation ids, vectors) of every embedded chunk, optionally of one project/kind."""
+    table = conn.execute(
+        """SELECT k.chunk_id, k.conversation_id, e.embedding
+           FROM conversation_chunks k
+           JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
+           JOIN conversations c ON c.conversation_id = k.conversation_id
+           WHERE (? IS NULL OR c.project = ?) AND (? IS NULL OR c.kind = ?)""",
+        [model_id, project, project, kind, kind],
+    ).pl()
+    if table.height == 0:
+        return [], [], np.zeros((0, 384), dtype=np.float32)
+    return table["chunk_id"].to_list(), table["conversation_id"].to_list(), table["embedding"].to_numpy().astype(np.float32)
+
+
+def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dict[str, dict]:
+    """Conversation facts and chunk text for the hits, by chunk id."""
+    if not chunk_ids:
+        return {}
+    frame = conn.execute(
+        """SELECT k.chunk_id, k.ordinal, k.text, c.conversation_id, c.project, c.kind, c.source, c.source_ref, c.started_at
+           FROM conversation_chunks k JOIN conversations c ON c.conversation_id = k.conversation_id
+           WHERE list_contains(?, k.chunk_id)""",
+        [chunk_ids],
+    ).pl()
+    return {row["chunk_id"]: row for row in frame.iter_rows(named=True)}
