@@ -62,3 +62,8 @@ def load_dotenv_files() -> None:
     for candidate in (Path.cwd() / ".env", project_root() / ".env"):
         if candidate.is_file():
             load_dotenv(candidate, override=False)
+
+
+def dagster_home() -> Path:
+    """The instance folder; its committed dagster.yaml turns telemetry off and sets the write pool."""
+    return _path_from_env("DAGSTER_HOME", project_root() / "data" / "dagster_home")

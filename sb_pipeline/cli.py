@@ -1,0 +1,159 @@
+"""`sb-pipeline`: run the whole pipeline, search conversations, show statistics.
+
+`run` executes every asset once in this process, recorded in the Dagster instance under
+`DAGSTER_HOME` (so the run shows in the UI). `search` and `stats` open the warehouse read-only
+and say plainly when it is missing or busy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sb_pipeline import settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+
+
+def _prepare_env() -> None:
+    settings.load_dotenv_files()
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
+    settings.dagster_home().mkdir(parents=True, exist_ok=True)
+
+
+def _metadata_values(result, asset: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat.asset_key.to_user_string() == asset:
+            return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    return {}
+
+
+@app.command()
+def run() -> None:
+    """Materialize every asset once (incremental: unchanged inputs cost nothing) and print a summary."""
+    _prepare_env()
+    import dagster as dg
+
+    from sb_pipeline.definitions import defs
+
+    definitions = defs()
+    job = definitions.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    raw = _metadata_values(result, "raw_conversations")
+    emb = _metadata_values(result, "conversation_embeddings")
+    stats = emb.get("statistics", {})
+    table = Table(title="sb-pipeline run" + ("" if result.success else " [red](FAILED)[/red]"), show_header=False)
+    rows = [
+        ("conversations read", raw.get("read")),
+        ("new / updated / unchanged", f"{raw.get('new')} / {raw.get('updated')} / {raw.get('unchanged')}"),
+        ("skipped as duplicate", raw.get("skipped_duplicates")),
+        ("rejected (see rejected_records)", f"{raw.get('rejected')} {raw.get('rejected_by_reason') or ''}"),
+        ("secrets redacted", raw.get("secrets_redacted")),
+        ("chunks embedded this run", emb.get("embedded")),
+        ("conversations in warehouse", stats.get("total_conversations")),
+        ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
+        ("model", emb.get("model_id")),
+        ("warehouse", os.environ.get("SB_WAREHOUSE")),
+        ("Dagster UI", "make dev, then open http://127.0.0.1:3000"),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure:
+                console.print(f"[red]{event.step_key}: {event.message}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="What you are looking for, in your own words"),
+    project: str | None = typer.Option(None, help="Only this project"),
+    kind: str | None = typer.Option(None, help="conversation, reflection or insight"),
+    limit: int = typer.Option(10, min=1, help="How many conversations"),
+    min_score: float = typer.Option(0.0, "--min-score", help="Cosine threshold (Session Buddy used 0.7)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Rank conversations by their best-matching chunk."""
+    settings.load_dotenv_files()
+    from sb_pipeline.conversations.search import rank_conversations, snippet
+    from sb_pipeline.embedding import load_embedder
+    from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
+    from sb_pipeline.warehouse import conversations as store
+
+    model = load_embedder()
+    query_vec = model.embed([query])[0]
+    try:
+        with connect(settings.warehouse_path(), read_only=True, wait_seconds=5.0) as conn:
+            chunk_ids, conv_ids, vectors = store.search_vectors(conn, model.model_id, project, kind)
+            hits = rank_conversations(query_vec, vectors, conv_ids, limit=limit, min_score=min_score)
+            details = store.search_details(conn, [chunk_ids[h.chunk_row] for h in hits])
+    except (WarehouseBusyError, WarehouseMissingError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    results = []
+    for hit in hits:
+        d = details[chunk_ids[hit.chunk_row]]
+        started = d["started_at"]
+        results.append({
+            "score": round(hit.score, 4),
+            "conversation_id": hit.conversation_id,
+            "project": d["project"],
+            "kind": d["kind"],
+            "source": d["source"],
+            "source_ref": d["source_ref"],
+            "started_at": started.isoformat() if started else None,
+            "chunk": d["ordinal"],
+            "snippet": snippet(d["text"], query),
+        })
+    if as_json:
+        sys.stdout.write(json.dumps({"query": query, "model_id": model.model_id, "results": results}, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not results:
+        console.print(f"No conversation scored {min_score} or more." if vectors.shape[0] else "No embedded conversations yet: run `make run`.")
+        return
+    table = Table(title=f"{len(results)} conversations for “{query}”")
+    for col in ("score", "project", "date", "kind", "snippet"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(f"{r['score']:.3f}", r["project"] or "-", (r["started_at"] or "-")[:10], r["kind"], r["snippet"])
+    console.print(table)
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Conversation statistics (Session Buddy's get_conversation_statistics, over every source)."""
+    settings.load_dotenv_files()
+    from sb_pipeline.embedding import load_embedder
+    from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
+    from sb_pipeline.warehouse import conversations as store
+
+    model_id = load_embedder().model_id
+    try:
+        with connect(settings.warehouse_path(), read_only=True, wait_seconds=5.0) as conn:
+            result = store.statistics(conn, model_id, datetime.now(timezone.utc))
+    except (WarehouseBusyError, WarehouseMissingError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    result["model_id"] = model_id
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        table = Table(show_header=False, title="conversation statistics")
+        for k, v in result.items():
+            table.add_row(k, str(v))
+        console.print(table)
+
+
+if __name__ == "__main__":
+    app()
