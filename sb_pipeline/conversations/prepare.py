@@ -93,3 +93,10 @@ def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CH
 
 def _empty(records: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64})
+
+
+def quarantine_frame(rejects: pl.DataFrame) -> pl.DataFrame:
+    """Rejected inputs as they are stored: excerpts redacted too (a bad line can hold a key)."""
+    if rejects.height == 0:
+        return rejects
+    return rejects.with_columns(pl.col("excerpt").map_elements(lambda t: redact(t or "").text, return_dtype=pl.Utf8))

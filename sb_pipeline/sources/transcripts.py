@@ -71,13 +71,13 @@ class _Session:
         self.stamps: list = []
 
     def add(self, event: dict, order: int, rel: str) -> None:
+        if rel not in self.files:
+            self.files.append(rel)
         uid = event.get("uuid")
         if isinstance(uid, str):
             if uid in self.seen_uuids:
-                return
+                return  # a resumed session repeats earlier lines in its new file
             self.seen_uuids.add(uid)
-        if rel not in self.files:
-            self.files.append(rel)
         self.cwd = self.cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
         self.branch = self.branch or (event.get("gitBranch") if isinstance(event.get("gitBranch"), str) else None)
         try:

@@ -1,0 +1,1 @@
+"""The conversation flow's domain logic: prepare raw records, chunk, search. No Dagster here."""

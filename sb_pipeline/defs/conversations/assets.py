@@ -1,0 +1,170 @@
+"""The conversation flow: raw conversations -> chunks -> embeddings, each a table in the warehouse.
+
+Each asset does its CPU work (parsing, tokenising, embedding) outside any DuckDB connection and
+writes in short transactions, so the one-writer lock is held for seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import dagster as dg
+import polars as pl
+
+from sb_pipeline.conversations.chunking import chunk_id, chunk_text, text_hash
+from sb_pipeline.conversations.prepare import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, prepare_conversations, quarantine_frame
+from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
+from sb_pipeline.sources import SourceRead
+from sb_pipeline.warehouse import conversations as store
+
+GROUP = "conversations"
+WRITE_POOL = "duckdb_write"
+EMBED_GROUP_SIZE = 1024  # texts embedded between two short write transactions
+REJECTED_SHARE_WARN = 0.10
+
+
+class IngestConfig(dg.Config):
+    min_chars: int = DEFAULT_MIN_CHARS
+    max_chars: int = DEFAULT_MAX_CHARS
+    rejected_share_warn: float = REJECTED_SHARE_WARN
+
+
+def _md_table(frame: pl.DataFrame) -> str:
+    if frame.height == 0:
+        return "_none_"
+    cols = frame.columns
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.iter_rows():
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+    return "\n".join(lines)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"duckdb", "python"},
+    pool=WRITE_POOL,
+    check_specs=[dg.AssetCheckSpec("rejected_share_below_threshold", asset="raw_conversations")],
+)
+def raw_conversations(
+    context: dg.AssetExecutionContext,
+    config: IngestConfig,
+    conversation_sources: ConversationSourcesResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """One row per conversation, reflection or insight from Session Buddy's reflection DB (every era),
+    Claude Code transcripts and the inbox: secrets redacted, 50..50,000 characters, exact copies
+    collapsed. Bad inputs land in `rejected_records` with a reason; the run goes on without them."""
+    now = datetime.now(timezone.utc)
+    reads = conversation_sources.read_all(max_chars=config.max_chars)
+    for read in reads:
+        for note in read.notes:
+            context.log.warning(f"{read.source}: {note}") if not read.available else context.log.info(f"{read.source}: {note}")
+    records, read_rejects = SourceRead.concat(reads)
+    prepared = prepare_conversations(records, config.min_chars, config.max_chars)
+    rejects = quarantine_frame(pl.concat([read_rejects, prepared.rejects]))
+    with warehouse.connect() as conn:
+        counts = store.upsert_conversations(conn, prepared.conversations, now)
+        new_rejects = store.record_rejects(conn, rejects, now)
+        total = conn.execute("SELECT count(*) FROM conversations").fetchall()[0][0]
+        newest = conn.sql(
+            "SELECT started_at, source, kind, project, left(regexp_replace(content, '\\s+', ' ', 'g'), 80) AS content "
+            "FROM conversations ORDER BY started_at DESC NULLS LAST LIMIT 5"
+        ).pl()
+    by_reason = dict(sorted(rejects.group_by("reason").len().iter_rows())) if rejects.height else {}
+    seen = records.height + read_rejects.height
+    share = rejects.height / seen if seen else 0.0
+    per_source = {r.source: r.records.height for r in reads}
+    metadata = {
+        "dagster/row_count": dg.MetadataValue.int(total),
+        "read": dg.MetadataValue.int(records.height),
+        "new": dg.MetadataValue.int(counts["new"]),
+        "updated": dg.MetadataValue.int(counts["updated"]),
+        "unchanged": dg.MetadataValue.int(counts["unchanged"]),
+        "skipped_duplicates": dg.MetadataValue.int(prepared.duplicates + counts["duplicate"]),
+        "rejected": dg.MetadataValue.int(rejects.height),
+        "rejected_new": dg.MetadataValue.int(new_rejects),
+        "rejected_by_reason": dg.MetadataValue.json(by_reason),
+        "rejected_share": dg.MetadataValue.float(round(share, 4)),
+        "secrets_redacted": dg.MetadataValue.int(prepared.secrets_redacted),
+        "read_by_source": dg.MetadataValue.json(per_source),
+        "sources_unavailable": dg.MetadataValue.json({r.source: r.notes for r in reads if not r.available}),
+        "newest": dg.MetadataValue.md(_md_table(newest)),
+    }
+    check = dg.AssetCheckResult(
+        check_name="rejected_share_below_threshold",
+        passed=share <= config.rejected_share_warn,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rejected_share": share, "threshold": config.rejected_share_warn, "rejected_by_reason": by_reason},
+        description=f"{rejects.height} of {seen} inputs rejected",
+    )
+    return dg.MaterializeResult(metadata=metadata, check_results=[check])
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=[raw_conversations])
+def conversation_chunks(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Windows of at most 256 model tokens (254 + [CLS]/[SEP]) with a 32-token overlap, cut on word
+    boundaries, so every part of a long conversation is embedded. Only new or changed conversations
+    are re-chunked."""
+    from sb_pipeline.embedding import load_tokenizer
+
+    tokenizer = load_tokenizer()
+    with warehouse.connect() as conn:
+        todo = store.conversations_to_chunk(conn)
+    rows = []
+    for cid, content, chash in todo.iter_rows():
+        for chunk in chunk_text(content, tokenizer):
+            th = text_hash(chunk.text)
+            rows.append((chunk_id(cid, chunk.ordinal, th), cid, chunk.ordinal, chunk.text, th, chash, chunk.start, chunk.end))
+    frame = pl.DataFrame(
+        rows,
+        schema={"chunk_id": pl.Utf8, "conversation_id": pl.Utf8, "ordinal": pl.Int32, "text": pl.Utf8, "text_hash": pl.Utf8,
+                "content_hash": pl.Utf8, "start_char": pl.Int32, "end_char": pl.Int32},
+        orient="row",
+    )
+    with warehouse.connect() as conn:
+        store.replace_chunks(conn, todo["conversation_id"].to_list(), frame)
+        total, multi = conn.execute(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT conversation_id FROM conversation_chunks GROUP BY 1 HAVING count(*) > 1)) "
+            "FROM conversation_chunks"
+        ).fetchall()[0]
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": dg.MetadataValue.int(total),
+        "conversations_chunked": dg.MetadataValue.int(todo.height),
+        "chunks_written": dg.MetadataValue.int(frame.height),
+        "conversations_with_several_chunks": dg.MetadataValue.int(multi),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "onnx"}, pool=WRITE_POOL, deps=[conversation_chunks])
+def conversation_embeddings(context: dg.AssetExecutionContext, embedder: EmbedderResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """all-MiniLM-L6-v2 vectors for every chunk text that has none for the current model. Incremental:
+    a second run with nothing new embeds 0. Written in groups, each its own transaction, so an
+    interrupted run keeps what it finished and never leaves half a group."""
+    model = embedder.get()
+    with warehouse.connect() as conn:
+        todo = store.texts_to_embed(conn, model.model_id)
+    started = time.perf_counter()
+    hashes, texts = todo["text_hash"].to_list(), todo["text"].to_list()
+    for start in range(0, len(texts), EMBED_GROUP_SIZE):
+        vectors = model.embed(texts[start : start + EMBED_GROUP_SIZE])
+        with warehouse.connect() as conn:
+            store.insert_embeddings(conn, hashes[start : start + EMBED_GROUP_SIZE], vectors, model.model_id, datetime.now(timezone.utc))
+        context.log.info(f"embedded {min(start + EMBED_GROUP_SIZE, len(texts))}/{len(texts)}")
+    seconds = time.perf_counter() - started
+    with warehouse.connect() as conn:
+        stats = store.statistics(conn, model.model_id, datetime.now(timezone.utc))
+        stale = conn.execute("SELECT count(*) FROM conversation_embeddings WHERE model_id <> ?", [model.model_id]).fetchall()[0][0]
+    if not texts:
+        context.log.info("nothing new to embed: 0 texts embedded")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": dg.MetadataValue.int(stats["embedded_chunks"]),
+        "embedded": dg.MetadataValue.int(len(texts)),
+        "reused": dg.MetadataValue.int(stats["embedded_chunks"] - len(texts)),
+        "chunk_coverage_pct": dg.MetadataValue.float(stats["chunk_coverage"]),
+        "conversation_coverage_pct": dg.MetadataValue.float(stats["embedding_coverage"]),
+        "texts_per_second": dg.MetadataValue.float(round(len(texts) / seconds, 1) if texts and seconds > 0 else 0.0),
+        "model_id": dg.MetadataValue.text(model.model_id),
+        "stale_vectors_other_models": dg.MetadataValue.int(stale),
+        "statistics": dg.MetadataValue.json(stats),
+    })

@@ -1,0 +1,92 @@
+"""Resources: the warehouse, the sources and the embedder, configured by environment variables.
+
+`build_resources()` is called when definitions load (never at import). It gives every unset
+`SB_*` variable its embedded default under `data/` before wrapping it in `EnvVar`, so the UI
+shows which variable configures what and every process (webserver, daemon, run workers) resolves
+the same values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import PrivateAttr
+
+from sb_pipeline import settings
+from sb_pipeline.sources import SourceRead
+from sb_pipeline.sources.inbox import read_inbox
+from sb_pipeline.sources.reflection_db import read_reflection_db
+from sb_pipeline.sources.timestamps import zone
+from sb_pipeline.sources.transcripts import read_transcripts
+from sb_pipeline.warehouse import connect
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The pipeline's DuckDB file. Connections are short-lived; writers go through pool `duckdb_write`."""
+
+    path: str
+    lock_wait_seconds: float = 30.0
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.path, read_only=read_only, wait_seconds=self.lock_wait_seconds) as conn:
+            yield conn
+
+
+class ConversationSourcesResource(dg.ConfigurableResource):
+    """Where raw conversations come from. Each is read-only; a database is read from a snapshot copy."""
+
+    reflection_db: str
+    transcripts_dir: str
+    inbox_dir: str
+    snapshot_dir: str
+    source_timezone: str = "UTC"  # the zone of naive timestamps in Session Buddy's files
+
+    def read_all(self, max_chars: int) -> list[SourceRead]:
+        tz = zone(self.source_timezone)
+        return [
+            read_reflection_db(Path(self.reflection_db), Path(self.snapshot_dir), tz),
+            read_transcripts(Path(self.transcripts_dir), max_chars=max_chars),
+            read_inbox(Path(self.inbox_dir), tz),
+        ]
+
+
+class EmbedderResource(dg.ConfigurableResource):
+    """all-MiniLM-L6-v2 on onnxruntime, loaded once per step process and only when a step needs it."""
+
+    model_dir: str
+    threads: int = 2
+    batch_size: int = 16
+    _embedder = PrivateAttr(default=None)
+
+    def get(self):
+        if self._embedder is None:
+            from sb_pipeline.embedding import load_embedder
+
+            self._embedder = load_embedder(model_dir=Path(self.model_dir), threads=self.threads, batch_size=self.batch_size)
+        return self._embedder
+
+
+def _env(name: str, default: Path | str) -> dg.EnvVar:
+    os.environ.setdefault(name, str(default))
+    return dg.EnvVar(name)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    settings.load_dotenv_files()
+    return {
+        "warehouse": WarehouseResource(path=_env("SB_WAREHOUSE", settings.warehouse_path())),
+        "conversation_sources": ConversationSourcesResource(
+            reflection_db=_env("SB_REFLECTION_DB", settings.reflection_db_path()),
+            transcripts_dir=_env("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),
+            inbox_dir=_env("SB_INBOX_DIR", settings.inbox_dir()),
+            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
+            source_timezone=_env("SB_SOURCE_TZ", "UTC"),
+        ),
+        "embedder": EmbedderResource(model_dir=_env("SB_MODEL_DIR", settings.model_dir())),
+    }

@@ -1,0 +1,54 @@
+"""Shared fixtures. Every test gets a clean `SB_*` environment, so one test's configuration
+never leaks into another; the model cache under data/models is shared (it is a cache)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sb_pipeline import settings
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def clean_sb_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("SB_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SB_MODEL_DIR", str(settings.project_root() / "data" / "models"))
+    monkeypatch.chdir(REPO)  # no stray .env from elsewhere
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """A private warehouse and snapshot folder; sources default to the committed samples."""
+    monkeypatch.setenv("SB_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SB_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+    return tmp_path
+
+
+@pytest.fixture
+def sample_copy(tmp_path) -> Path:
+    """A writable copy of the samples for tests that add files."""
+    target = tmp_path / "samples"
+    shutil.copytree(SAMPLES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from sb_pipeline.embedding import load_embedder
+
+    return load_embedder(model_dir=REPO / "data" / "models")
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from sb_pipeline.embedding import load_tokenizer
+
+    return load_tokenizer()
