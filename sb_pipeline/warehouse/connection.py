@@ -44,7 +44,7 @@ def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.
     delay = 0.05
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=read_only, config={"TimeZone": "UTC"})
+            conn = duckdb.connect(str(path), read_only=read_only)
             break
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_error(exc):
@@ -56,6 +56,7 @@ def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.
             time.sleep(delay + random.uniform(0, delay))
             delay = min(delay * 2, 1.0)
     try:
+        conn.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ values come back as UTC datetimes
         if not read_only:
             ensure_schema(conn)
         yield conn

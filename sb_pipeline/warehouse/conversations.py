@@ -112,11 +112,11 @@ def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str],
 
 def texts_to_embed(conn: duckdb.DuckDBPyConnection, model_id: str) -> pl.DataFrame:
     """Distinct chunk texts with no vector for `model_id` (vectors of other models are stale, not reused)."""
-    return conn.execute(
+    return conn.sql(
         """SELECT text_hash, any_value(text) AS text FROM conversation_chunks k
            WHERE NOT EXISTS (SELECT 1 FROM conversation_embeddings e WHERE e.text_hash = k.text_hash AND e.model_id = ?)
            GROUP BY text_hash ORDER BY text_hash""",
-        [model_id],
+        params=[model_id],
     ).pl()
 
 
@@ -176,13 +176,13 @@ def statistics(conn: duckdb.DuckDBPyConnection, model_id: str, now: datetime) ->
 def search_vectors(conn: duckdb.DuckDBPyConnection, model_id: str, project: str | None = None,
                    kind: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
     """(chunk ids, conversation ids, vectors) of every embedded chunk, optionally of one project/kind."""
-    table = conn.execute(
+    table = conn.sql(
         """SELECT k.chunk_id, k.conversation_id, e.embedding
            FROM conversation_chunks k
            JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
            JOIN conversations c ON c.conversation_id = k.conversation_id
            WHERE (? IS NULL OR c.project = ?) AND (? IS NULL OR c.kind = ?)""",
-        [model_id, project, project, kind, kind],
+        params=[model_id, project, project, kind, kind],
     ).pl()
     if table.height == 0:
         return [], [], np.zeros((0, 384), dtype=np.float32)
@@ -193,10 +193,10 @@ def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dic
     """Conversation facts and chunk text for the hits, by chunk id."""
     if not chunk_ids:
         return {}
-    frame = conn.execute(
+    frame = conn.sql(
         """SELECT k.chunk_id, k.ordinal, k.text, c.conversation_id, c.project, c.kind, c.source, c.source_ref, c.started_at
            FROM conversation_chunks k JOIN conversations c ON c.conversation_id = k.conversation_id
            WHERE list_contains(?, k.chunk_id)""",
-        [chunk_ids],
+        params=[chunk_ids],
     ).pl()
     return {row["chunk_id"]: row for row in frame.iter_rows(named=True)}

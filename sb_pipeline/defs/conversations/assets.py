@@ -4,7 +4,6 @@ Each asset does its CPU work (parsing, tokenising, embedding) outside any DuckDB
 writes in short transactions, so the one-writer lock is held for seconds, not minutes.
 """
 
-from __future__ import annotations
 
 import time
 from datetime import datetime, timezone

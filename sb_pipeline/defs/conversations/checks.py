@@ -1,7 +1,6 @@
 """Checks on the conversation flow that need the warehouse (the rejected-share check is emitted by
 `raw_conversations` itself, which knows the run's counts)."""
 
-from __future__ import annotations
 
 from datetime import datetime, timezone
 
