@@ -1,0 +1,49 @@
+"""The code location loads the way the webserver, daemon and run workers load it."""
+
+import os
+import subprocess
+import sys
+
+import dagster as dg
+
+from sb_pipeline.definitions import defs
+
+ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings"}
+
+
+def test_definitions_load_with_assets_checks_and_resources():
+    d = defs()
+    dg.Definitions.validate_loadable(d)
+    assert {k.to_user_string() for k in d.resolve_all_asset_keys()} >= ASSETS
+    checks = {(k.asset_key.to_user_string(), k.name) for k in d.resolve_asset_graph().asset_check_keys}
+    assert checks >= {
+        ("raw_conversations", "rejected_share_below_threshold"),
+        ("raw_conversations", "conversation_ids_unique"),
+        ("conversation_embeddings", "embedding_coverage_complete"),
+    }
+    assert set(d.resources) >= {"warehouse", "conversation_sources", "embedder"}
+
+
+def test_every_warehouse_writer_is_in_the_single_writer_pool():
+    d = defs()
+    for key in ASSETS:
+        spec = d.resolve_assets_def(key)
+        assert spec.op.pool == "duckdb_write", key
+
+
+def test_defaults_point_under_data_and_env_overrides(monkeypatch, tmp_path):
+    defs()
+    assert os.environ["SB_WAREHOUSE"].endswith(os.path.join("data", "warehouse.duckdb"))
+    assert os.environ["SB_REFLECTION_DB"].endswith(os.path.join("data", "samples", "reflection.duckdb"))
+    monkeypatch.setenv("SB_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    defs()
+    assert os.environ["SB_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+
+
+def test_workspace_yaml_validates_with_the_dagster_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "sb_pipeline" in out.stdout + out.stderr
