@@ -23,27 +23,37 @@ class Ranked:
     score: float
 
 
-def rank_conversations(query: np.ndarray, vectors: np.ndarray, conversation_ids: list[str] | np.ndarray,
-                       limit: int = 10, min_score: float = 0.0) -> list[Ranked]:
-    """Top `limit` conversations by best-chunk cosine, at least `min_score`, best first."""
-    if len(conversation_ids) == 0 or limit <= 0:
+def rank_conversations(query: np.ndarray, vectors: np.ndarray, conversation_ids, limit: int = 10,
+                       min_score: float = 0.0) -> list[Ranked]:
+    """Top `limit` conversations by best-chunk cosine, at least `min_score`, best first.
+
+    `conversation_ids[i]` names the conversation of row i (a list, numpy or polars sequence).
+    Only the best few hundred rows are sorted; the full sort runs only when many of the best
+    chunks belong to a handful of conversations.
+    """
+    n = len(conversation_ids)
+    if n == 0 or limit <= 0:
         return []
     scores = vectors @ query.astype(np.float32)
-    order = np.argsort(-scores, kind="stable")
-    seen: set[str] = set()
-    out: list[Ranked] = []
-    for row in order:
-        score = float(scores[row])
-        if score < min_score:
-            break
-        cid = conversation_ids[row]
-        if cid in seen:
-            continue
-        seen.add(cid)
-        out.append(Ranked(str(cid), int(row), score))
-        if len(out) >= limit:
-            break
-    return out
+    candidates = min(n, max(limit * 50, 500))
+    while True:
+        top = np.argpartition(-scores, candidates - 1)[:candidates] if candidates < n else np.arange(n)
+        order = top[np.argsort(-scores[top], kind="stable")]
+        out: list[Ranked] = []
+        seen: set[str] = set()
+        for row in order:
+            score = float(scores[row])
+            if score < min_score:
+                return out
+            cid = conversation_ids[int(row)]
+            if cid not in seen:
+                seen.add(cid)
+                out.append(Ranked(str(cid), int(row), score))
+                if len(out) >= limit:
+                    return out
+        if candidates >= n:
+            return out
+        candidates = min(n, candidates * 8)
 
 
 def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:

@@ -26,6 +26,11 @@ from sb_pipeline.sources.transcripts import read_transcripts
 from sb_pipeline.warehouse import connect
 
 
+def _expand(value: str) -> Path:
+    """Configured paths may start with ~ (python-dotenv does not expand it)."""
+    return Path(value).expanduser()
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The pipeline's DuckDB file. Connections are short-lived; writers go through pool `duckdb_write`."""
 
@@ -34,7 +39,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(Path(self.path).expanduser(), read_only=read_only, wait_seconds=self.lock_wait_seconds) as conn:
+        with connect(_expand(self.path), read_only=read_only, wait_seconds=self.lock_wait_seconds) as conn:
             yield conn
 
 
@@ -49,11 +54,10 @@ class ConversationSourcesResource(dg.ConfigurableResource):
 
     def read_all(self, max_chars: int) -> list[SourceRead]:
         tz = zone(self.source_timezone)
-        path = lambda value: Path(value).expanduser()  # noqa: E731  (.env values may start with ~)
         return [
-            read_reflection_db(path(self.reflection_db), path(self.snapshot_dir), tz),
-            read_transcripts(path(self.transcripts_dir), max_chars=max_chars),
-            read_inbox(path(self.inbox_dir), tz),
+            read_reflection_db(_expand(self.reflection_db), _expand(self.snapshot_dir), tz),
+            read_transcripts(_expand(self.transcripts_dir), max_chars=max_chars),
+            read_inbox(_expand(self.inbox_dir), tz),
         ]
 
 
@@ -69,7 +73,7 @@ class EmbedderResource(dg.ConfigurableResource):
         if self._embedder is None:
             from sb_pipeline.embedding import load_embedder
 
-            self._embedder = load_embedder(model_dir=Path(self.model_dir).expanduser(), threads=self.threads, batch_size=self.batch_size)
+            self._embedder = load_embedder(model_dir=_expand(self.model_dir), threads=self.threads, batch_size=self.batch_size)
         return self._embedder
 
 

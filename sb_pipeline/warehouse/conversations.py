@@ -174,8 +174,9 @@ def statistics(conn: duckdb.DuckDBPyConnection, model_id: str, now: datetime) ->
 
 
 def search_vectors(conn: duckdb.DuckDBPyConnection, model_id: str, project: str | None = None,
-                   kind: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
-    """(chunk ids, conversation ids, vectors) of every embedded chunk, optionally of one project/kind."""
+                   kind: str | None = None) -> tuple[pl.Series, pl.Series, np.ndarray]:
+    """(chunk ids, conversation ids, vectors) of every embedded chunk, optionally of one project/kind.
+    Ids stay columnar: turning 100k of them into Python strings would cost more than the search."""
     table = conn.sql(
         """SELECT k.chunk_id, k.conversation_id, e.embedding
            FROM conversation_chunks k
@@ -184,9 +185,8 @@ def search_vectors(conn: duckdb.DuckDBPyConnection, model_id: str, project: str 
            WHERE (? IS NULL OR c.project = ?) AND (? IS NULL OR c.kind = ?)""",
         params=[model_id, project, project, kind, kind],
     ).pl()
-    if table.height == 0:
-        return [], [], np.zeros((0, 384), dtype=np.float32)
-    return table["chunk_id"].to_list(), table["conversation_id"].to_list(), table["embedding"].to_numpy().astype(np.float32)
+    vectors = table["embedding"].to_numpy() if table.height else np.zeros((0, 384), dtype=np.float32)
+    return table["chunk_id"], table["conversation_id"], vectors.astype(np.float32, copy=False)
 
 
 def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dict[str, dict]:
@@ -196,7 +196,7 @@ def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dic
     frame = conn.sql(
         """SELECT k.chunk_id, k.ordinal, k.text, c.conversation_id, c.project, c.kind, c.source, c.source_ref, c.started_at
            FROM conversation_chunks k JOIN conversations c ON c.conversation_id = k.conversation_id
-           WHERE list_contains(?, k.chunk_id)""",
+           WHERE k.chunk_id IN (SELECT unnest(?::VARCHAR[]))""",
         params=[chunk_ids],
     ).pl()
     return {row["chunk_id"]: row for row in frame.iter_rows(named=True)}
