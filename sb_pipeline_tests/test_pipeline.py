@@ -1,0 +1,191 @@
+"""The conversation flow end to end: real sources, real model, real DuckDB, real Dagster execution.
+
+The expected figures come from data/samples/MANIFEST.json, written by scripts/make_samples.py
+alongside the samples it plants traps in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from sb_pipeline.cli import app
+from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
+from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embedding_coverage_complete
+from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
+from sb_pipeline_tests.conftest import REPO, SAMPLES
+
+MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
+FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_ids_unique, embedding_coverage_complete]
+
+
+def run_flow(warehouse: Path, samples: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
+    resources = {
+        "warehouse": WarehouseResource(path=str(warehouse)),
+        "conversation_sources": ConversationSourcesResource(
+            reflection_db=str(samples / "reflection.duckdb"), transcripts_dir=str(samples / "transcripts"),
+            inbox_dir=str(samples / "inbox"), snapshot_dir=str(snapshots)),
+        "embedder": EmbedderResource(model_dir=str(REPO / "data" / "models")),
+    }
+    result = dg.materialize(FLOW, resources=resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return result
+
+
+def meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    (mat,) = result.asset_materializations_for_node(asset)
+    return {k: v.value for k, v in mat.metadata.items()}
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def query(path: Path, sql: str, params=None) -> list[tuple]:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """The samples run once into a fresh warehouse; tests that change things work on copies."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    before = tree_digest(SAMPLES)
+    result = run_flow(tmp / "warehouse.duckdb", SAMPLES, tmp / "snapshots")
+    return {"dir": tmp, "warehouse": tmp / "warehouse.duckdb", "result": result, "before": before}
+
+
+def copy_warehouse(baseline, tmp_path) -> Path:
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(baseline["warehouse"], target)
+    return target
+
+
+def test_samples_end_to_end_match_the_manifest(baseline):
+    counts = MANIFEST["counts"]
+    wh = baseline["warehouse"]
+    got = {(s, k): n for s, k, n in query(wh, "SELECT source, kind, count(*) FROM conversations GROUP BY ALL")}
+    expected = {(s, k): n for s, c in counts.items() for k, n in c["kept_by_kind"].items()}
+    assert got == expected
+    rejects = sorted(query(wh, "SELECT source, reason, count(*) FROM rejected_records GROUP BY ALL"))
+    assert rejects == sorted((s, r, n) for s, c in counts.items() for r, n in c["rejected"].items())
+    raw = meta(baseline["result"], "raw_conversations")
+    assert raw["new"] == sum(c["kept"] for c in counts.values()) == 80
+    assert raw["skipped_duplicates"] == sum(c["duplicates"] for c in counts.values())
+    assert raw["rejected"] == sum(sum(c["rejected"].values()) for c in counts.values())
+    assert raw["rejected_by_reason"]["malformed_json"] == 2
+    assert query(wh, "SELECT count(DISTINCT project) FROM conversations")[0][0] == len(MANIFEST["totals"]["projects"])
+    emb = meta(baseline["result"], "conversation_embeddings")
+    distinct_texts = query(wh, "SELECT count(DISTINCT text_hash) FROM conversation_chunks")[0][0]
+    assert emb["embedded"] == distinct_texts > 80  # long conversations have several chunks
+    assert emb["chunk_coverage_pct"] == 100.0 and emb["conversation_coverage_pct"] == 100.0
+    assert checks(baseline["result"]) == {"rejected_share_below_threshold": False, "conversation_ids_unique": True,
+                                          "embedding_coverage_complete": True}
+    # 11 of 104 inputs rejected: above the 10 % warning line, which is what the WARN check is for.
+
+
+def test_sources_are_byte_identical_after_a_run(baseline):
+    assert tree_digest(SAMPLES) == baseline["before"]
+
+
+def test_traps_are_handled(baseline):
+    wh = baseline["warehouse"]
+    traps = MANIFEST["traps"]
+    content = dict(query(wh, "SELECT source_ref, content FROM conversations"))
+    assert "\ufffd" in content[traps["sb64_lone_surrogate"]]
+    assert not content[traps["sb64_plain_emoji"]].startswith("__SB64__")
+    assert traps["duplicate_across_eras"]["kept"] in content and traps["duplicate_across_eras"]["duplicate"] not in content
+    everything = "\n".join(r[0] for r in query(wh, "SELECT content FROM conversations UNION ALL SELECT text FROM conversation_chunks "
+                                                   "UNION ALL SELECT coalesce(excerpt, '') FROM rejected_records"))
+    for secret in MANIFEST["secrets"]:
+        assert secret["must_not_survive"] not in everything, secret["kind"]
+    assert query(wh, "SELECT sum(secrets_redacted) FROM conversations")[0][0] >= 8
+
+
+def test_long_conversations_are_chunked_and_the_late_fact_is_searchable(baseline, embedder):
+    late = MANIFEST["late_fact"]
+    wh = baseline["warehouse"]
+    rows = query(wh, "SELECT k.ordinal, k.text FROM conversation_chunks k JOIN conversations c USING (conversation_id) "
+                     "WHERE c.source_ref = ? ORDER BY k.ordinal", [late["ref"]])
+    assert len(rows) >= 3
+    assert not any(late["marker"] in t for o, t in rows if o == 0)
+    assert any(late["marker"] in t for o, t in rows if o > 0)
+
+
+def test_every_probe_finds_its_conversation_first(baseline, monkeypatch):
+    monkeypatch.setenv("SB_WAREHOUSE", str(baseline["warehouse"]))
+    runner = CliRunner()
+    for probe in MANIFEST["probes"]:
+        out = runner.invoke(app, ["search", probe["query"], "--limit", "3", "--json"])
+        assert out.exit_code == 0, out.output
+        results = json.loads(out.output)["results"]
+        assert results[0]["source_ref"].startswith(probe["expected_ref"].split("#")[0]), (probe["query"], results[0])
+        assert set(results[0]) >= {"score", "project", "started_at", "snippet", "conversation_id"}
+    out = runner.invoke(app, ["search", "anything", "--project", "no-such-project", "--json"])
+    assert json.loads(out.output)["results"] == []
+
+
+def test_second_run_embeds_nothing_and_duplicates_nothing(baseline, tmp_path):
+    wh = copy_warehouse(baseline, tmp_path)
+    tables = ("conversations", "rejected_records", "conversation_chunks", "conversation_embeddings")
+    before = {t: query(wh, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    result = run_flow(wh, SAMPLES, tmp_path / "snapshots")
+    raw = meta(result, "raw_conversations")
+    assert (raw["new"], raw["updated"], raw["unchanged"]) == (0, 0, 80)
+    assert raw["rejected_new"] == 0
+    assert meta(result, "conversation_chunks")["conversations_chunked"] == 0
+    assert meta(result, "conversation_embeddings")["embedded"] == 0
+    assert {t: query(wh, f"SELECT count(*) FROM {t}")[0][0] for t in tables} == before
+
+
+def test_new_conversations_embed_only_their_chunks(baseline, sample_copy, tmp_path):
+    wh = copy_warehouse(baseline, tmp_path)
+    texts = [
+        "How do I pin a transitive dependency in uv without adding it to my direct dependencies? Use constraint files.",
+        "The nightly Airflow DAG skipped its run because catchup was false and the scheduler restarted after midnight.",
+        " ".join(f"Step {i}: we profiled the Go service with pprof and found the JSON encoder allocating per request." for i in range(60)),
+    ]
+    lines = [json.dumps({"id": f"new-{i}", "project": "newproj", "timestamp": "2026-11-21T10:00:00Z", "content": t}) for i, t in enumerate(texts)]
+    (sample_copy / "inbox" / "later.jsonl").write_text("\n".join(lines) + "\n")
+    result = run_flow(wh, sample_copy, tmp_path / "snapshots")
+    assert meta(result, "raw_conversations")["new"] == 3
+    new_chunks = query(wh, "SELECT count(DISTINCT k.text_hash) FROM conversation_chunks k JOIN conversations c USING (conversation_id) "
+                           "WHERE c.project = 'newproj'")[0][0]
+    assert new_chunks >= 4  # the long one has several windows
+    assert meta(result, "conversation_embeddings")["embedded"] == new_chunks
+    assert meta(result, "conversation_chunks")["conversations_chunked"] == 3
+
+
+def test_a_growing_session_keeps_its_id_and_reuses_its_vectors(baseline, sample_copy, tmp_path):
+    wh = copy_warehouse(baseline, tmp_path)
+    session = MANIFEST["sources"]["transcript"]["session_grouping"][0]
+    path = sample_copy / "transcripts" / session["files"][0]
+    last = json.loads([l for l in path.read_text().splitlines() if l.strip()][-1])
+    added = {**last, "type": "user", "uuid": "added-later-1", "parentUuid": last.get("uuid"), "timestamp": "2026-11-22T09:00:00Z",
+             "message": {"role": "user", "content": "One more thing: can we also add a regression test for the retry path?"}}
+    with path.open("a") as f:
+        f.write(json.dumps(added) + "\n")
+    before = dict(query(wh, "SELECT natural_key, conversation_id FROM conversations WHERE source = 'transcript'"))
+    result = run_flow(wh, sample_copy, tmp_path / "snapshots")
+    raw = meta(result, "raw_conversations")
+    assert (raw["new"], raw["updated"]) == (0, 1)
+    after = dict(query(wh, "SELECT natural_key, conversation_id FROM conversations WHERE source = 'transcript'"))
+    assert after == before
+    content = query(wh, "SELECT content FROM conversations WHERE natural_key = ?", [session["session_id"]])[0][0]
+    assert content.endswith("User: One more thing: can we also add a regression test for the retry path?")
+    assert 1 <= meta(result, "conversation_embeddings")["embedded"] <= 2  # only the changed tail window(s)
