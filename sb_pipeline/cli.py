@@ -36,6 +36,15 @@ def _metadata_values(result, asset: str) -> dict:
     return {}
 
 
+def _check_summary(result) -> str:
+    outcomes = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            outcomes.append(f"{data.check_name}: {'passed' if data.passed else data.severity.value.lower()}")
+    return ", ".join(sorted(outcomes)) or "none ran"
+
+
 @app.command()
 def run() -> None:
     """Materialize every asset once (incremental: unchanged inputs cost nothing) and print a summary."""
@@ -47,7 +56,9 @@ def run() -> None:
     definitions = defs()
     job = definitions.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # Warnings and errors reach the console; the full event log is in the UI (make dev).
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
     raw = _metadata_values(result, "raw_conversations")
     emb = _metadata_values(result, "conversation_embeddings")
     stats = emb.get("statistics", {})
@@ -62,6 +73,7 @@ def run() -> None:
         ("conversations in warehouse", stats.get("total_conversations")),
         ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
         ("model", emb.get("model_id")),
+        ("checks", _check_summary(result)),
         ("warehouse", os.environ.get("SB_WAREHOUSE")),
         ("Dagster UI", "make dev, then open http://127.0.0.1:3000"),
     ]
