@@ -843,9 +843,9 @@ One JSON object per line:
 
     {"id": "<any string>", "project": "<name>", "timestamp": "<ISO 8601>", "content": "<text>"}
 
-`id` and `content` are required, `content` must be a string; `timestamp` may be missing
-(started_at NULL) but if present must parse; empty lines are skipped silently; an id seen
-earlier is rejected as `duplicate_id`.
+Only `content` is required and must be a string (without an `id`, the content is the
+identity); `timestamp` may be missing (started_at NULL) but if present must parse; empty
+lines are skipped silently; an id seen earlier with other content is rejected as `duplicate_id`.
 
 ## Planted traps
 
