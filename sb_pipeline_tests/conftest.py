@@ -3,8 +3,11 @@ never leaks into another; the model cache under data/models is shared (it is a c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,18 @@ def tokenizer():
     from sb_pipeline.embedding import load_tokenizer
 
     return load_tokenizer()
+
+
+@contextlib.contextmanager
+def duckdb_held_open(path: Path):
+    """Another process holds `path` open read-write, as a running Session Buddy server or a pipeline
+    run does; DuckDB then refuses every other process. Released when the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); sys.stdin.readline()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.communicate("done\n", timeout=30)

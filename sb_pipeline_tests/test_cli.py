@@ -1,13 +1,10 @@
 """The CLI says plainly when the warehouse is missing or busy, and never touches it for writing."""
 
-import subprocess
-import sys
-import textwrap
-
 from typer.testing import CliRunner
 
 from sb_pipeline.cli import app
 from sb_pipeline.warehouse import connect
+from sb_pipeline_tests.conftest import duckdb_held_open
 
 
 def said(result) -> str:
@@ -29,22 +26,10 @@ def test_search_while_a_run_holds_the_warehouse(tmp_path, monkeypatch):
     with connect(path):
         pass
     monkeypatch.setenv("SB_WAREHOUSE", str(path))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys
-            c = duckdb.connect({str(path)!r})
-            print("locked", flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with duckdb_held_open(path):
         out = CliRunner().invoke(app, ["search", "duckdb lock"])
-        assert out.exit_code == 2
-        assert "in use by another process" in said(out)
-    finally:
-        holder.communicate("done\n", timeout=30)
+    assert out.exit_code == 2
+    assert "in use by another process" in said(out)
 
 
 def test_search_on_an_empty_warehouse_says_so(tmp_path, monkeypatch):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import subprocess
-import sys
-import textwrap
 import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -15,6 +12,7 @@ import duckdb
 import pytest
 
 from sb_pipeline.sources.reflection_db import decode_sb64, read_reflection_db
+from sb_pipeline_tests.conftest import duckdb_held_open
 
 LONG = "We traced the flaky deploy to a race between the migration job and the web pods. " * 2
 
@@ -111,22 +109,10 @@ def test_reads_while_another_process_holds_the_file_read_write(tmp_path):
     """A running Session Buddy holds its DuckDB file open read-write; we read a snapshot anyway."""
     db = tmp_path / "reflection.duckdb"
     build_multi_era(db)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys, time
-            c = duckdb.connect({str(db)!r})
-            print("locked", flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with duckdb_held_open(db):
         with pytest.raises(duckdb.IOException):
             duckdb.connect(str(db), read_only=True)  # the lock is real
         started = time.monotonic()
         read = read_reflection_db(db, tmp_path / "snap")
         assert time.monotonic() - started < 30
         assert read.available and read.records.height == 8
-    finally:
-        holder.communicate("done\n", timeout=30)

@@ -1,9 +1,6 @@
 """The warehouse: schema version recorded, newer refused untouched, a held lock is a clear bounded error."""
 
 import hashlib
-import subprocess
-import sys
-import textwrap
 import time
 
 import duckdb
@@ -11,6 +8,7 @@ import pytest
 
 from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
 from sb_pipeline.warehouse.schema import SCHEMA_VERSION
+from sb_pipeline_tests.conftest import duckdb_held_open
 
 
 def test_schema_version_recorded_and_idempotent(tmp_path):
@@ -45,21 +43,9 @@ def test_busy_warehouse_is_a_bounded_clear_error(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path):
         pass
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import duckdb, sys
-            c = duckdb.connect({str(path)!r})
-            print("locked", flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with duckdb_held_open(path):
         started = time.monotonic()
         with pytest.raises(WarehouseBusyError, match="in use by another process"):
             with connect(path, read_only=True, wait_seconds=1.0):
                 pass
         assert time.monotonic() - started < 5
-    finally:
-        holder.communicate("done\n", timeout=30)
