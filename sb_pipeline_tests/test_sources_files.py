@@ -104,3 +104,16 @@ def test_inbox_rejects_each_bad_kind_and_keeps_good_lines(tmp_path):
         "tools.jsonl:5": "wrong_type:content", "tools.jsonl:6": "bad_timestamp", "tools.jsonl:9": "duplicate_id",
         "tools.jsonl:11": "wrong_type:project", "tools.jsonl:13": "invalid_utf8",
     }
+
+
+def test_lone_surrogate_escapes_do_not_fail_a_read(tmp_path):
+    """JSON may carry `\\ud83d` alone (text cut mid-emoji); it becomes U+FFFD and the line is kept."""
+    body = "A post cut mid-emoji \\ud83d here, then the parquet writer crashed on the invalid string."
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.jsonl").write_text('{"id": "s1", "content": "' + body + '"}\n')
+    inbox = read_inbox(tmp_path / "inbox")
+    assert inbox.records["content"].to_list() == ["A post cut mid-emoji \ufffd here, then the parquet writer crashed on the invalid string."]
+    write_lines(tmp_path / "tr" / "p" / f"{S1}.jsonl", [
+        line("user", "u1", S1, "2026-10-03T14:02:11Z", "placeholder").replace("placeholder", body)])
+    transcript = read_transcripts(tmp_path / "tr")
+    assert transcript.records["content"].to_list() == ["User: A post cut mid-emoji \ufffd here, then the parquet writer crashed on the invalid string."]

@@ -31,12 +31,9 @@ def conversation_id(source: str, natural_key: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Text every later step can store and hash: no NUL, no lone surrogate, LF line ends."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
-        text = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Text every later step can store and hash: no NUL, LF line ends, no outer whitespace.
+    (Lone surrogates never get this far: `sources.records` replaces them on the way into polars.)"""
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 @dataclass

@@ -38,17 +38,34 @@ def excerpt(text: str | bytes | None) -> str:
         return ""
     if isinstance(text, bytes):
         text = text[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = text.replace("\x00", "\\0")
-    text = text.encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates -> '?'
-    return text[:EXCERPT_CHARS]
+    return valid_utf8(text.replace("\x00", "\\0"))[:EXCERPT_CHARS]
+
+
+def valid_utf8(text: str) -> str:
+    """Lone surrogates (JSON `\\ud83d` escapes, Session Buddy's `__SB64__` payloads) become U+FFFD.
+
+    Polars and DuckDB hold only valid UTF-8; one such character would otherwise fail a whole read.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+
+def _frame(rows: list[dict], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    clean = [{k: valid_utf8(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
+    return pl.DataFrame(clean, schema=schema, orient="row")
 
 
 def records_frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row") if rows else pl.DataFrame(schema=RECORD_SCHEMA)
+    return _frame(rows, RECORD_SCHEMA)
 
 
 def rejects_frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=REJECT_SCHEMA)
+    return _frame(rows, REJECT_SCHEMA)
 
 
 @dataclass

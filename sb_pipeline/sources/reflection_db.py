@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame
+from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
 from sb_pipeline.sources.snapshot import snapshot_copy
 from sb_pipeline.sources.timestamps import to_utc
 
@@ -35,11 +35,7 @@ def decode_sb64(content: str) -> tuple[str, bool]:
     if not content.startswith(SB64_PREFIX):
         return content, False
     raw = base64.b64decode(content[len(SB64_PREFIX) :], validate=True)
-    return _clean_surrogates(raw.decode("utf-8", errors="surrogatepass")), True
-
-
-def _clean_surrogates(text: str) -> str:
-    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return valid_utf8(raw.decode("utf-8", errors="surrogatepass")), True
 
 
 def _kind_of(table: str, columns: set[str], insight_type: object) -> str:
@@ -100,7 +96,6 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
         except (binascii.Error, ValueError):
             rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_sb64", excerpt=excerpt(content)))
             continue
-        content = _clean_surrogates(content)
         stamp = next((row[c] for c in _TIME_COLUMNS if row.get(c) is not None), None)
         try:
             started_at = to_utc(stamp, naive_tz)

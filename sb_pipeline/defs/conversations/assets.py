@@ -57,8 +57,9 @@ def raw_conversations(
     now = datetime.now(timezone.utc)
     reads = conversation_sources.read_all(max_chars=config.max_chars)
     for read in reads:
+        log = context.log.info if read.available else context.log.warning  # an unavailable source is news
         for note in read.notes:
-            context.log.warning(f"{read.source}: {note}") if not read.available else context.log.info(f"{read.source}: {note}")
+            log(f"{read.source}: {note}")
     records, read_rejects = SourceRead.concat(reads)
     prepared = prepare_conversations(records, config.min_chars, config.max_chars)
     rejects = quarantine_frame(pl.concat([read_rejects, prepared.rejects]))
