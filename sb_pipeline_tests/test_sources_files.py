@@ -117,3 +117,14 @@ def test_lone_surrogate_escapes_do_not_fail_a_read(tmp_path):
         line("user", "u1", S1, "2026-10-03T14:02:11Z", "placeholder").replace("placeholder", body)])
     transcript = read_transcripts(tmp_path / "tr")
     assert transcript.records["content"].to_list() == ["User: A post cut mid-emoji \ufffd here, then the parquet writer crashed on the invalid string."]
+
+
+def test_absurdly_nested_json_is_a_reject_not_a_crash(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    write_lines(tmp_path / "tr" / "p" / f"{S1}.jsonl", [deep, line("user", "u1", S1, "2026-10-03T14:02:11Z", "Still read.")])
+    transcript = read_transcripts(tmp_path / "tr")
+    assert transcript.records["content"].to_list() == ["User: Still read."]
+    assert transcript.rejects["reason"].to_list() == ["malformed_json"]
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a.jsonl").write_text(deep + "\n")
+    assert read_inbox(tmp_path / "inbox").rejects["reason"].to_list() == ["malformed_json"]

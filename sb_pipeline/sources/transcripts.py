@@ -153,7 +153,7 @@ def read_transcripts(root: Path, max_chars: int = 50_000) -> SourceRead:
                 continue
             try:
                 event = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 rejects.append(dict(source=SOURCE, source_ref=ref, reason="malformed_json", excerpt=excerpt(text)))
                 continue
             if not isinstance(event, dict):
