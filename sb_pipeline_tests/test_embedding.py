@@ -249,3 +249,23 @@ def test_import_loads_nothing():
         "assert 'onnx' not in sys.modules, 'onnx imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_int8_profile_is_separate_and_close(emb, model_root):
+    """The optional int8 profile: its own model_id and cache; approximate, not exact."""
+    q = load_embedder(model_dir=model_root, profile="int8")
+    assert re.fullmatch(r"all-MiniLM-L6-v2/int8/[0-9a-f]{12}", q.model_id)
+    assert q.manifest["profile"] == "int8" and q.manifest["fused_operators"]["int8_nodes"] > 0
+    assert q.manifest["onnx_bytes"] < emb.manifest["onnx_bytes"] / 3
+    ref = json.loads(FIXTURE.read_text())
+    got = q.embed(ref["texts"])
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    expected = np.asarray(ref["vectors"], dtype=np.float32)
+    cosines = (got * expected).sum(axis=1) / np.linalg.norm(expected, axis=1)
+    print(f"\nint8 vs reference: min cosine {cosines.min():.4f}, mean {cosines.mean():.4f}")
+    assert cosines.mean() >= 0.98 and cosines.min() >= 0.9
+
+
+def test_unknown_profile_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="profile"):
+        load_embedder(model_dir=tmp_path, profile="fp16")
