@@ -179,6 +179,7 @@ def test_manifest_hashes_match_files(emb, model_root):
     assert (m["dims"], m["max_tokens"]) == (384, 256)
     assert datetime.fromisoformat(m["created_at"]).tzinfo is not None
     assert m["fused_operators"]["Attention"] == 6
+    assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "model.onnx"]
 
 
 def test_changed_onnx_is_rebuilt(emb, cache_copy):
@@ -257,6 +258,8 @@ def test_int8_profile_is_separate_and_close(emb, model_root):
     assert re.fullmatch(r"all-MiniLM-L6-v2/int8/[0-9a-f]{12}", q.model_id)
     assert q.manifest["profile"] == "int8" and q.manifest["fused_operators"]["int8_nodes"] > 0
     assert q.manifest["onnx_bytes"] < emb.manifest["onnx_bytes"] / 3
+    int8_dir = model_store.cache_dir(model_root, "int8")
+    assert sorted(p.name for p in int8_dir.iterdir()) == ["manifest.json", "model.onnx"]
     ref = json.loads(FIXTURE.read_text())
     got = q.embed(ref["texts"])
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)

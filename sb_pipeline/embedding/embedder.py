@@ -9,7 +9,8 @@ silently diverge from the reference vectors on long texts.
 Why texts are sorted by token length: a batch costs as much as its longest member, so grouping
 texts of similar length wastes almost no compute on padding. Padding cannot change a vector
 (masked keys get exp(-10000) = 0 weight, pooling ignores padded rows), so results do not depend
-on how a text is batched; they are returned in input order.
+on how a text is batched (fp32; the optional int8 profile quantises activations per batch, so
+its vectors move slightly with batch composition); they are returned in input order.
 """
 
 from __future__ import annotations

@@ -157,8 +157,10 @@ def _build(target: Path, profile: str) -> None:
     os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the cache is shared by the pipeline's users
     try:
         onnx_path = tmp / ONNX_FILE
-        stats = build_onnx(src / "model.safetensors", onnx_path, tmp, profile=profile)
-        (tmp / "raw.onnx").unlink(missing_ok=True)
+        work = tmp / "work"  # intermediate graphs; removed before the swap
+        work.mkdir()
+        stats = build_onnx(src / "model.safetensors", onnx_path, work, profile=profile)
+        shutil.rmtree(work)
         onnx_sha = sha256_file(onnx_path)
         manifest = {
             "model_id": make_model_id(profile, onnx_sha),
