@@ -182,6 +182,13 @@ def test_manifest_hashes_match_files(emb, model_root):
     assert sorted(p.name for p in target.iterdir()) == ["manifest.json", "model.onnx"]
 
 
+def test_default_model_dir_comes_from_settings(emb, cache_copy, monkeypatch):
+    monkeypatch.setenv("SB_MODEL_DIR", str(cache_copy))
+    default = load_embedder()
+    assert default.onnx_path.parent == model_store.cache_dir(cache_copy, "fp32")
+    assert default.model_id == emb.model_id
+
+
 def test_changed_onnx_is_rebuilt(emb, cache_copy):
     onnx_path = model_store.cache_dir(cache_copy, "fp32") / "model.onnx"
     with open(onnx_path, "ab") as f:
