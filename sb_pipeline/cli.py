@@ -104,7 +104,7 @@ def search(
     from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
     from sb_pipeline.warehouse import conversations as store
 
-    model = load_embedder()
+    model = load_embedder(profile=settings.embedding_profile())
     query_vec = model.embed([query])[0]
     try:
         with connect(settings.warehouse_path(), read_only=True, wait_seconds=5.0) as conn:
@@ -151,7 +151,7 @@ def stats(as_json: bool = typer.Option(False, "--json")) -> None:
     from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
     from sb_pipeline.warehouse import conversations as store
 
-    model_id = load_embedder().model_id
+    model_id = load_embedder(profile=settings.embedding_profile()).model_id
     try:
         with connect(settings.warehouse_path(), read_only=True, wait_seconds=5.0) as conn:
             result = store.statistics(conn, model_id, datetime.now(timezone.utc))

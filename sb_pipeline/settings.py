@@ -55,6 +55,11 @@ def inbox_dir() -> Path:
     return _path_from_env("SB_INBOX_DIR", samples_dir() / "inbox")
 
 
+def embedding_profile() -> str:
+    """`fp32` (exact, the default) or `int8` (faster, approximate: see the README for its cost)."""
+    return os.environ.get("SB_EMBEDDING_PROFILE", "").strip() or "fp32"
+
+
 def load_dotenv_files() -> None:
     """Read `.env` from the working directory and the project root; real env wins."""
     from dotenv import load_dotenv

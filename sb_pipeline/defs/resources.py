@@ -65,6 +65,7 @@ class EmbedderResource(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 on onnxruntime, loaded once per step process and only when a step needs it."""
 
     model_dir: str
+    profile: str = "fp32"  # "int8" trades accuracy for speed; vectors carry the profile in their model id
     threads: int = 2
     batch_size: int = 16
     _embedder = PrivateAttr(default=None)
@@ -73,7 +74,9 @@ class EmbedderResource(dg.ConfigurableResource):
         if self._embedder is None:
             from sb_pipeline.embedding import load_embedder
 
-            self._embedder = load_embedder(model_dir=_expand(self.model_dir), threads=self.threads, batch_size=self.batch_size)
+            self._embedder = load_embedder(
+                model_dir=_expand(self.model_dir), threads=self.threads, batch_size=self.batch_size, profile=self.profile
+            )
         return self._embedder
 
 
@@ -93,5 +96,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
             source_timezone=_env("SB_SOURCE_TZ", "UTC"),
         ),
-        "embedder": EmbedderResource(model_dir=_env("SB_MODEL_DIR", settings.model_dir())),
+        "embedder": EmbedderResource(
+            model_dir=_env("SB_MODEL_DIR", settings.model_dir()),
+            profile=_env("SB_EMBEDDING_PROFILE", settings.embedding_profile()),
+        ),
     }
