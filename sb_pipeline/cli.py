@@ -104,12 +104,16 @@ def search(
     from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
     from sb_pipeline.warehouse import conversations as store
 
+    from sb_pipeline.warehouse.search_matrix import load_search_matrix
+
     model = load_embedder(profile=settings.embedding_profile())
     query_vec = model.embed([query])[0]
+    warehouse = settings.warehouse_path()
     try:
-        with connect(settings.warehouse_path(), read_only=True, wait_seconds=5.0) as conn:
-            chunk_ids, conv_ids, vectors = store.search_vectors(conn, model.model_id, project, kind)
-            hits = rank_conversations(query_vec, vectors, conv_ids, limit=limit, min_score=min_score)
+        with connect(warehouse, read_only=True, wait_seconds=5.0) as conn:
+            matrix = load_search_matrix(conn, warehouse, model.model_id, settings.cache_dir()).only(project, kind)
+            chunk_ids = matrix.ids["chunk_id"]
+            hits = rank_conversations(query_vec, matrix.vectors, matrix.ids["conversation_id"], limit=limit, min_score=min_score)
             details = store.search_details(conn, [chunk_ids[h.chunk_row] for h in hits])
     except (WarehouseBusyError, WarehouseMissingError) as exc:
         console.print(f"[red]{exc}[/red]")
@@ -133,7 +137,7 @@ def search(
         sys.stdout.write(json.dumps({"query": query, "model_id": model.model_id, "results": results}, ensure_ascii=False, indent=2) + "\n")
         return
     if not results:
-        console.print(f"No conversation scored {min_score} or more." if vectors.shape[0] else "No embedded conversations yet: run `make run`.")
+        console.print(f"No conversation scored {min_score} or more." if matrix.vectors.shape[0] else "No embedded conversations yet: run `make run`.")
         return
     table = Table(title=f"{len(results)} conversations for “{query}”")
     for col in ("score", "project", "date", "kind", "snippet"):

@@ -43,6 +43,11 @@ def snapshot_dir() -> Path:
     return _path_from_env("SB_SNAPSHOT_DIR", data_dir() / "snapshots")
 
 
+def cache_dir() -> Path:
+    """Reader-side caches (the search matrix); safe to delete at any time."""
+    return _path_from_env("SB_CACHE_DIR", data_dir() / "cache")
+
+
 def reflection_db_path() -> Path:
     return _path_from_env("SB_REFLECTION_DB", samples_dir() / "reflection.duckdb")
 

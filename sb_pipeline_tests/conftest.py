@@ -19,11 +19,12 @@ SAMPLES = REPO / "data" / "samples"
 
 
 @pytest.fixture(autouse=True)
-def clean_sb_env(monkeypatch):
+def clean_sb_env(monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith("SB_"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SB_MODEL_DIR", str(settings.project_root() / "data" / "models"))
+    monkeypatch.setenv("SB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DAGSTER_DISABLE_TELEMETRY", "1")
     monkeypatch.chdir(REPO)  # no stray .env from elsewhere
 

@@ -189,3 +189,32 @@ def test_a_growing_session_keeps_its_id_and_reuses_its_vectors(baseline, sample_
     content = query(wh, "SELECT content FROM conversations WHERE natural_key = ?", [session["session_id"]])[0][0]
     assert content.endswith("User: One more thing: can we also add a regression test for the retry path?")
     assert 1 <= meta(result, "conversation_embeddings")["embedded"] <= 2  # only the changed tail window(s)
+
+
+def test_search_matrix_cache_is_reused_and_follows_every_write(baseline, sample_copy, tmp_path, embedder):
+    from sb_pipeline.warehouse import connect
+    from sb_pipeline.warehouse.search_matrix import load_search_matrix
+
+    wh, cache = copy_warehouse(baseline, tmp_path), tmp_path / "matrix-cache"
+
+    def load():
+        with connect(wh, read_only=True) as conn:
+            return load_search_matrix(conn, wh, embedder.model_id, cache)
+
+    first, second = load(), load()
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert second.ids.equals(first.ids) and (second.vectors == first.vectors).all()
+    assert second.only(project="acme-api").ids["project"].unique().to_list() == ["acme-api"]
+    (sample_copy / "inbox" / "later.jsonl").write_text(json.dumps(
+        {"id": "n1", "project": "newproj", "content": "A brand new conversation about tuning Gunicorn worker timeouts behind nginx."}) + "\n")
+    run_flow(wh, sample_copy, tmp_path / "snapshots")
+    third = load()
+    assert not third.from_cache and third.vectors.shape[0] == first.vectors.shape[0] + 1
+    wh.unlink()  # a rebuilt warehouse at the same path must not match the old cache
+    run_flow(wh, SAMPLES, tmp_path / "snapshots2")
+    assert not load().from_cache
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a cache root below a regular file cannot be created, even by root")
+    with connect(wh, read_only=True) as conn:  # an unwritable cache costs speed, never a search
+        uncached = load_search_matrix(conn, wh, embedder.model_id, blocked / "cache")
+    assert not uncached.from_cache and uncached.vectors.shape[0] == first.vectors.shape[0]

@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
+
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
     "content", "content_hash", "char_count", "secrets_redacted", "metadata",
@@ -54,7 +56,7 @@ def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, n
                 f"SELECT {columns}, ?, ? FROM incoming_conversations "
                 f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
                 [now, now],
-            )])
+            ), (RENEW_GENERATION, [])])
         finally:
             conn.unregister("incoming_conversations")
     return counts
@@ -104,6 +106,7 @@ def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str],
             ("DELETE FROM conversation_chunks WHERE conversation_id IN (SELECT conversation_id FROM rechunked_ids)", []),
             ("INSERT INTO conversation_chunks SELECT chunk_id, conversation_id, ordinal, text, text_hash, content_hash, start_char, end_char "
              "FROM incoming_chunks", []),
+            (RENEW_GENERATION, []),
         ])
     finally:
         conn.unregister("rechunked_ids")
@@ -127,7 +130,7 @@ def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], v
         _transaction(conn, [(
             "INSERT INTO conversation_embeddings SELECT text_hash, ?, embedding, ? FROM incoming_vectors ON CONFLICT DO NOTHING",
             [model_id, now],
-        )])
+        ), (RENEW_GENERATION, [])])
     finally:
         conn.unregister("incoming_vectors")
 
@@ -171,22 +174,6 @@ def statistics(conn: duckdb.DuckDBPyConnection, model_id: str, now: datetime) ->
         "by_kind": by_kind,
         "by_source": by_source,
     }
-
-
-def search_vectors(conn: duckdb.DuckDBPyConnection, model_id: str, project: str | None = None,
-                   kind: str | None = None) -> tuple[pl.Series, pl.Series, np.ndarray]:
-    """(chunk ids, conversation ids, vectors) of every embedded chunk, optionally of one project/kind.
-    Ids stay columnar: turning 100k of them into Python strings would cost more than the search."""
-    table = conn.sql(
-        """SELECT k.chunk_id, k.conversation_id, e.embedding
-           FROM conversation_chunks k
-           JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
-           JOIN conversations c ON c.conversation_id = k.conversation_id
-           WHERE (? IS NULL OR c.project = ?) AND (? IS NULL OR c.kind = ?)""",
-        params=[model_id, project, project, kind, kind],
-    ).pl()
-    vectors = table["embedding"].to_numpy() if table.height else np.zeros((0, 384), dtype=np.float32)
-    return table["chunk_id"], table["conversation_id"], vectors.astype(np.float32, copy=False)
 
 
 def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dict[str, dict]:
