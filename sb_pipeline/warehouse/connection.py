@@ -62,3 +62,15 @@ def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.
         yield conn
     finally:
         conn.close()
+
+
+def transaction(conn: duckdb.DuckDBPyConnection, statements: list[tuple[str, list]]) -> None:
+    """Run `(sql, params)` statements all-or-nothing: no reader ever sees half a write."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise

@@ -13,23 +13,13 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from sb_pipeline.warehouse.connection import transaction
 from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
 
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
     "content", "content_hash", "char_count", "secrets_redacted", "metadata",
 ]
-
-
-def _transaction(conn: duckdb.DuckDBPyConnection, statements: list[tuple[str, list]]) -> None:
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        for sql, params in statements:
-            conn.execute(sql, params)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, now: datetime) -> dict[str, int]:
@@ -51,7 +41,7 @@ def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, n
         try:
             columns = ", ".join(CONVERSATION_COLUMNS)
             updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
-            _transaction(conn, [(
+            transaction(conn, [(
                 f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
                 f"SELECT {columns}, ?, ? FROM incoming_conversations "
                 f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
@@ -74,7 +64,7 @@ def record_rejects(conn: duckdb.DuckDBPyConnection, rejects: pl.DataFrame, now: 
     before = conn.execute("SELECT count(*) FROM rejected_records").fetchall()[0][0]
     conn.register("incoming_rejects", frame)
     try:
-        _transaction(conn, [(
+        transaction(conn, [(
             "INSERT INTO rejected_records SELECT reject_id, source, source_ref, reason, excerpt, ?, ? FROM incoming_rejects "
             "ON CONFLICT (reject_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
             [now, now],
@@ -102,7 +92,7 @@ def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str],
     conn.register("rechunked_ids", ids)
     conn.register("incoming_chunks", chunks)
     try:
-        _transaction(conn, [
+        transaction(conn, [
             ("DELETE FROM conversation_chunks WHERE conversation_id IN (SELECT conversation_id FROM rechunked_ids)", []),
             ("INSERT INTO conversation_chunks SELECT chunk_id, conversation_id, ordinal, text, text_hash, content_hash, start_char, end_char "
              "FROM incoming_chunks", []),
@@ -127,7 +117,7 @@ def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], v
     frame = pl.DataFrame({"text_hash": text_hashes, "embedding": vectors.astype(np.float32)})
     conn.register("incoming_vectors", frame)
     try:
-        _transaction(conn, [(
+        transaction(conn, [(
             "INSERT INTO conversation_embeddings SELECT text_hash, ?, embedding, ? FROM incoming_vectors ON CONFLICT DO NOTHING",
             [model_id, now],
         ), (RENEW_GENERATION, [])])

@@ -10,7 +10,7 @@ import duckdb
 
 from sb_pipeline.embedding import EMBEDDING_DIM
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: conversation flow; 2: knowledge-graph tables
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -55,6 +55,79 @@ DDL = [
         embedding FLOAT[{EMBEDDING_DIM}] NOT NULL,
         embedded_at TIMESTAMPTZ NOT NULL,
         PRIMARY KEY (text_hash, model_id)
+    )""",
+    # --- knowledge graph (schema 2)
+    """CREATE TABLE IF NOT EXISTS kg_entities (
+        entity_id VARCHAR PRIMARY KEY,         -- hash of the source's entity id
+        source_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        entity_type VARCHAR NOT NULL,          -- normalised: project, library, service, test, concept, ...
+        observations VARCHAR[] NOT NULL,       -- redacted
+        text VARCHAR NOT NULL,                 -- the one recipe: "name (type): obs; obs"
+        text_hash VARCHAR NOT NULL,
+        secrets_redacted INTEGER NOT NULL,
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS kg_source_relationships (
+        relationship_id VARCHAR PRIMARY KEY,   -- hash of the unordered pair and the type
+        source_entity_id VARCHAR NOT NULL,
+        target_entity_id VARCHAR NOT NULL,
+        relation_type VARCHAR NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS entity_embeddings (
+        entity_id VARCHAR NOT NULL,
+        text_hash VARCHAR NOT NULL,
+        model_id VARCHAR NOT NULL,
+        embedding FLOAT[{EMBEDDING_DIM}] NOT NULL,
+        embedded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (entity_id, model_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS entity_neighbors (  -- exact top-k lists, kept so a run recomputes only what changed
+        entity_id VARCHAR NOT NULL,
+        model_id VARCHAR NOT NULL,
+        text_hash VARCHAR NOT NULL,            -- the entity's text when its list was computed
+        rank INTEGER NOT NULL,
+        neighbor_id VARCHAR NOT NULL,
+        similarity FLOAT NOT NULL,
+        PRIMARY KEY (entity_id, model_id, rank)
+    )""",
+    """CREATE TABLE IF NOT EXISTS discovered_relationships (
+        edge_id VARCHAR PRIMARY KEY,
+        source_entity_id VARCHAR NOT NULL,
+        target_entity_id VARCHAR NOT NULL,
+        source_name VARCHAR NOT NULL,
+        target_name VARCHAR NOT NULL,
+        relation_type VARCHAR NOT NULL,
+        similarity DOUBLE NOT NULL,
+        source_rank_in_target INTEGER,
+        target_rank_in_source INTEGER,
+        mutual_knn BOOLEAN NOT NULL,
+        rule VARCHAR NOT NULL,
+        evidence JSON,
+        threshold DOUBLE,
+        model_id VARCHAR NOT NULL,
+        source_text_hash VARCHAR NOT NULL,
+        target_text_hash VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL,
+        discovered_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS graph_metrics (
+        run_id VARCHAR PRIMARY KEY,
+        measured_at TIMESTAMPTZ NOT NULL,
+        entities INTEGER NOT NULL,
+        edges INTEGER NOT NULL,
+        source_edges INTEGER NOT NULL,
+        discovered_edges INTEGER NOT NULL,
+        connectivity_ratio DOUBLE NOT NULL,
+        avg_degree DOUBLE NOT NULL,
+        isolated_entities INTEGER NOT NULL,
+        isolated_share DOUBLE NOT NULL,
+        embedding_coverage DOUBLE NOT NULL,    -- a fraction, as in Session Buddy's KG stats
+        components INTEGER NOT NULL,
+        largest_component_share DOUBLE NOT NULL,
+        health VARCHAR NOT NULL,
+        report JSON NOT NULL                   -- counts by type, degree distribution, recommendations
     )""",
     "CREATE INDEX IF NOT EXISTS idx_chunks_conversation ON conversation_chunks(conversation_id)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_text_hash ON conversation_chunks(text_hash)",

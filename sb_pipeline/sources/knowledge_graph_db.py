@@ -1,0 +1,107 @@
+"""Session Buddy's `knowledge_graph.duckdb`: entities and the relationships it already has.
+
+Read from a snapshot copy (never the user's file). Columns are discovered: the legacy DDL has
+no `embedding` column and no `updated_at` on relationships; the adapter adds them. Stored
+vectors are ignored (three incompatible text recipes wrote them, most are missing). Observations
+are a VARCHAR[] column; NULL means none.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone, tzinfo
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sb_pipeline.sources.records import excerpt, valid_utf8
+from sb_pipeline.sources.snapshot import snapshot_copy
+from sb_pipeline.sources.timestamps import to_utc
+
+SOURCE = "knowledge_graph"
+
+ENTITY_SCHEMA = {
+    "source_id": pl.Utf8, "name": pl.Utf8, "entity_type": pl.Utf8, "observations": pl.List(pl.Utf8),
+    "created_at": pl.Datetime("us", "UTC"), "updated_at": pl.Datetime("us", "UTC"),
+}
+RELATION_SCHEMA = {"source_id": pl.Utf8, "from_entity": pl.Utf8, "to_entity": pl.Utf8, "relation_type": pl.Utf8}
+
+
+class GraphRead:
+    """What the reader found: entities, existing relationships, rejects and notes."""
+
+    def __init__(self, entities=None, relations=None, rejects=None, notes=None, available=True):
+        self.entities = entities if entities is not None else pl.DataFrame(schema=ENTITY_SCHEMA)
+        self.relations = relations if relations is not None else pl.DataFrame(schema=RELATION_SCHEMA)
+        self.rejects: list[dict] = rejects or []
+        self.notes: list[str] = notes or []
+        self.available = available
+
+
+def _columns(conn, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?", [table]
+    ).fetchall()
+    return {r[0].lower() for r in rows}
+
+
+def _read_entities(conn, naive_tz: tzinfo, rejects: list, notes: list) -> pl.DataFrame:
+    cols = _columns(conn, "kg_entities")
+    if not {"id", "name", "entity_type"} <= cols:
+        notes.append("kg_entities: missing (or lacks id/name/entity_type); no entities read")
+        return pl.DataFrame(schema=ENTITY_SCHEMA)
+    wanted = [c for c in ("id", "name", "entity_type", "observations", "created_at", "updated_at") if c in cols]
+    result = conn.execute(f"SELECT {', '.join(wanted)} FROM kg_entities ORDER BY id")
+    rows = []
+    for values in result.fetchall():
+        row = dict(zip(wanted, values))
+        ref = f"kg_entities:{row['id']}"
+        observations = row.get("observations")
+        if observations is not None and not isinstance(observations, list):
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="wrong_type:observations", excerpt=excerpt(str(observations))))
+            continue
+        try:
+            created = to_utc(row.get("created_at"), naive_tz)
+            updated = to_utc(row.get("updated_at"), naive_tz)
+        except ValueError:
+            created = updated = None
+        rows.append({
+            "source_id": valid_utf8(str(row["id"])),
+            "name": valid_utf8(row["name"]) if isinstance(row["name"], str) else None,
+            "entity_type": valid_utf8(row["entity_type"]) if isinstance(row["entity_type"], str) else None,
+            "observations": [valid_utf8(o) for o in observations or [] if isinstance(o, str)],
+            "created_at": created, "updated_at": updated,
+        })
+    return pl.DataFrame(rows, schema=ENTITY_SCHEMA, orient="row") if rows else pl.DataFrame(schema=ENTITY_SCHEMA)
+
+
+def _read_relations(conn, notes: list) -> pl.DataFrame:
+    cols = _columns(conn, "kg_relationships")
+    if not {"id", "from_entity", "to_entity", "relation_type"} <= cols:
+        notes.append("kg_relationships: missing; no existing relationships read")
+        return pl.DataFrame(schema=RELATION_SCHEMA)
+    rows = conn.execute("SELECT id, from_entity, to_entity, relation_type FROM kg_relationships ORDER BY id").fetchall()
+    return pl.DataFrame([tuple(map(str, r)) for r in rows], schema=RELATION_SCHEMA, orient="row") if rows else pl.DataFrame(schema=RELATION_SCHEMA)
+
+
+def read_knowledge_graph(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc) -> GraphRead:
+    path = Path(path)
+    if not path.is_file():
+        return GraphRead(notes=[f"{path}: not found"], available=False)
+    rejects: list[dict] = []
+    notes: list[str] = []
+    with snapshot_copy(path, snapshot_root) as (copy, stable):
+        if not stable:
+            notes.append(f"{path}: changed while being copied; read the last copy")
+        try:
+            conn = duckdb.connect(str(copy))  # our private copy
+        except duckdb.Error as exc:
+            return GraphRead(notes=[f"{path}: cannot open ({type(exc).__name__}: {str(exc)[:200]})"], available=False)
+        try:
+            entities = _read_entities(conn, naive_tz, rejects, notes)
+            relations = _read_relations(conn, notes)
+        except duckdb.Error as exc:
+            return GraphRead(notes=[f"{path}: unreadable ({type(exc).__name__}: {str(exc)[:200]})"], available=False)
+        finally:
+            conn.close()
+    return GraphRead(entities, relations, rejects, notes)

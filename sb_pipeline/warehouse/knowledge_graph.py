@@ -1,0 +1,131 @@
+"""Reads and writes of the knowledge-graph flow. Transactional and idempotent, like the rest.
+
+`kg_entities` and `kg_source_relationships` mirror the source graph (an entity deleted there
+is deleted here, with its vector, neighbour list and edges); `entity_embeddings` is keyed by
+(entity, model) and refreshed when the entity's text hash changes; `entity_neighbors` keeps the
+exact top-k lists so a run only recomputes what changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from sb_pipeline.warehouse.connection import transaction
+
+ENTITY_WRITE = ["entity_id", "source_id", "name", "entity_type", "observations", "text", "text_hash", "secrets_redacted"]
+
+
+def mirror_entities(conn: duckdb.DuckDBPyConnection, entities: pl.DataFrame, relations: pl.DataFrame, now: datetime) -> dict[str, int]:
+    existing = dict(conn.execute("SELECT entity_id, text_hash FROM kg_entities").fetchall())
+    current = dict(entities.select("entity_id", "text_hash").iter_rows())
+    counts = {
+        "new": sum(1 for e in current if e not in existing),
+        "updated": sum(1 for e, h in current.items() if e in existing and existing[e] != h),
+        "unchanged": sum(1 for e, h in current.items() if existing.get(e) == h),
+        "removed": sum(1 for e in existing if e not in current),
+    }
+    conn.register("incoming_entities", entities.select(ENTITY_WRITE))
+    conn.register("incoming_relations", relations)
+    try:
+        cols = ", ".join(ENTITY_WRITE)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ENTITY_WRITE[1:])
+        gone = "(SELECT entity_id FROM kg_entities WHERE entity_id NOT IN (SELECT entity_id FROM incoming_entities))"
+        transaction(conn, [
+            (f"DELETE FROM entity_embeddings WHERE entity_id IN {gone}", []),
+            (f"DELETE FROM entity_neighbors WHERE entity_id IN {gone}", []),
+            (f"DELETE FROM discovered_relationships WHERE source_entity_id IN {gone} OR target_entity_id IN {gone}", []),
+            ("DELETE FROM kg_entities WHERE entity_id NOT IN (SELECT entity_id FROM incoming_entities)", []),
+            (f"INSERT INTO kg_entities ({cols}, first_seen_at, updated_at) SELECT {cols}, ?, ? FROM incoming_entities "
+             f"ON CONFLICT (entity_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at "
+             "WHERE kg_entities.text_hash <> excluded.text_hash OR kg_entities.name <> excluded.name "
+             "OR kg_entities.entity_type <> excluded.entity_type", [now, now]),
+            ("DELETE FROM kg_source_relationships", []),
+            ("INSERT INTO kg_source_relationships SELECT relationship_id, source_entity_id, target_entity_id, relation_type FROM incoming_relations", []),
+        ])
+    finally:
+        conn.unregister("incoming_entities")
+        conn.unregister("incoming_relations")
+    return counts
+
+
+def entities_to_embed(conn: duckdb.DuckDBPyConnection, model_id: str) -> pl.DataFrame:
+    """Entities with no vector for `model_id`, or one made from an older text."""
+    return conn.sql(
+        """SELECT k.entity_id, k.text_hash, k.text FROM kg_entities k
+           LEFT JOIN entity_embeddings e ON e.entity_id = k.entity_id AND e.model_id = ?
+           WHERE e.entity_id IS NULL OR e.text_hash <> k.text_hash ORDER BY k.entity_id""",
+        params=[model_id],
+    ).pl()
+
+
+def upsert_entity_embeddings(conn, frame: pl.DataFrame, vectors: np.ndarray, model_id: str, now: datetime) -> None:
+    incoming = frame.select("entity_id", "text_hash").with_columns(pl.Series("embedding", vectors.astype(np.float32)))
+    conn.register("incoming_entity_vectors", incoming)
+    try:
+        transaction(conn, [(
+            "INSERT INTO entity_embeddings SELECT entity_id, text_hash, ?, embedding, ? FROM incoming_entity_vectors "
+            "ON CONFLICT (entity_id, model_id) DO UPDATE SET text_hash = excluded.text_hash, embedding = excluded.embedding, "
+            "embedded_at = excluded.embedded_at", [model_id, now])])
+    finally:
+        conn.unregister("incoming_entity_vectors")
+
+
+def entity_vectors(conn: duckdb.DuckDBPyConnection, model_id: str) -> tuple[pl.DataFrame, np.ndarray]:
+    """Every entity with a current vector (row i of the frame is vector i), in entity_id order."""
+    frame = conn.sql(
+        """SELECT k.entity_id, k.name, k.entity_type, k.observations, k.text_hash, e.embedding
+           FROM kg_entities k JOIN entity_embeddings e ON e.entity_id = k.entity_id AND e.model_id = ? AND e.text_hash = k.text_hash
+           ORDER BY k.entity_id""",
+        params=[model_id],
+    ).pl()
+    vectors = frame["embedding"].to_numpy().astype(np.float32) if frame.height else np.zeros((0, 384), dtype=np.float32)
+    return frame.drop("embedding"), vectors
+
+
+def stored_neighbors(conn: duckdb.DuckDBPyConnection, model_id: str) -> tuple[dict[str, list[tuple[str, float]]], dict[str, str]]:
+    """(entity -> [(neighbour, similarity)] best first, entity -> text hash the list was computed for)."""
+    lists: dict[str, list[tuple[str, float]]] = {}
+    hashes: dict[str, str] = {}
+    rows = conn.execute(
+        "SELECT entity_id, text_hash, neighbor_id, similarity FROM entity_neighbors WHERE model_id = ? ORDER BY entity_id, rank",
+        [model_id]).fetchall()
+    for entity, text_hash, neighbor, sim in rows:
+        lists.setdefault(entity, []).append((neighbor, float(sim)))
+        hashes[entity] = text_hash
+    return lists, hashes
+
+
+def save_neighbors(conn, model_id: str, lists: dict[str, list[tuple[str, float]]], hashes: dict[str, str]) -> None:
+    """Replace the stored lists of the given entities (and drop lists of entities that no longer exist)."""
+    rows = [(e, model_id, hashes[e], rank, n, s) for e, items in lists.items() for rank, (n, s) in enumerate(items, start=1)]
+    frame = pl.DataFrame(rows, schema={"entity_id": pl.Utf8, "model_id": pl.Utf8, "text_hash": pl.Utf8, "rank": pl.Int32,
+                                       "neighbor_id": pl.Utf8, "similarity": pl.Float32}, orient="row")
+    ids = pl.DataFrame({"entity_id": list(lists)}, schema={"entity_id": pl.Utf8})
+    conn.register("neighbor_rows", frame)
+    conn.register("neighbor_ids", ids)
+    try:
+        transaction(conn, [
+            ("DELETE FROM entity_neighbors WHERE model_id = ? AND (entity_id IN (SELECT entity_id FROM neighbor_ids) "
+             "OR entity_id NOT IN (SELECT entity_id FROM kg_entities))", [model_id]),
+            ("INSERT INTO entity_neighbors SELECT * FROM neighbor_rows", []),
+        ])
+    finally:
+        conn.unregister("neighbor_rows")
+        conn.unregister("neighbor_ids")
+
+
+def replace_discovered(conn: duckdb.DuckDBPyConnection, edges: pl.DataFrame, now: datetime) -> None:
+    """The discovered edges of this run replace the previous set in one transaction."""
+    columns = [c for c in edges.columns if c != "discovered_at"]
+    conn.register("incoming_edges", edges.select(columns))
+    try:
+        transaction(conn, [
+            ("DELETE FROM discovered_relationships", []),
+            (f"INSERT INTO discovered_relationships ({', '.join(columns)}, discovered_at) SELECT {', '.join(columns)}, ? FROM incoming_edges", [now]),
+        ])
+    finally:
+        conn.unregister("incoming_edges")
