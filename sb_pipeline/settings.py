@@ -52,6 +52,10 @@ def reflection_db_path() -> Path:
     return _path_from_env("SB_REFLECTION_DB", samples_dir() / "reflection.duckdb")
 
 
+def knowledge_graph_db_path() -> Path:
+    return _path_from_env("SB_KNOWLEDGE_GRAPH_DB", samples_dir() / "knowledge_graph.duckdb")
+
+
 def transcripts_dir() -> Path:
     return _path_from_env("SB_TRANSCRIPTS_DIR", samples_dir() / "transcripts")
 

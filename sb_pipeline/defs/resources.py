@@ -61,6 +61,19 @@ class ConversationSourcesResource(dg.ConfigurableResource):
         ]
 
 
+class KnowledgeGraphSourceResource(dg.ConfigurableResource):
+    """Session Buddy's knowledge_graph.duckdb, read from a snapshot copy, never written."""
+
+    path: str
+    snapshot_dir: str
+    source_timezone: str = "UTC"
+
+    def read(self):
+        from sb_pipeline.sources.knowledge_graph_db import read_knowledge_graph
+
+        return read_knowledge_graph(_expand(self.path), _expand(self.snapshot_dir), zone(self.source_timezone))
+
+
 class EmbedderResource(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 on onnxruntime, loaded once per step process and only when a step needs it."""
 
@@ -93,6 +106,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             reflection_db=_env("SB_REFLECTION_DB", settings.reflection_db_path()),
             transcripts_dir=_env("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),
             inbox_dir=_env("SB_INBOX_DIR", settings.inbox_dir()),
+            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
+            source_timezone=_env("SB_SOURCE_TZ", "UTC"),
+        ),
+        "knowledge_graph_source": KnowledgeGraphSourceResource(
+            path=_env("SB_KNOWLEDGE_GRAPH_DB", settings.knowledge_graph_db_path()),
             snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
             source_timezone=_env("SB_SOURCE_TZ", "UTC"),
         ),
