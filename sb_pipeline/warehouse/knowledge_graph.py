@@ -8,6 +8,7 @@ exact top-k lists so a run only recomputes what changed.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import duckdb
@@ -129,3 +130,45 @@ def replace_discovered(conn: duckdb.DuckDBPyConnection, edges: pl.DataFrame, now
         ])
     finally:
         conn.unregister("incoming_edges")
+
+
+def insert_graph_metrics(conn: duckdb.DuckDBPyConnection, run_id: str, report: dict, now: datetime) -> None:
+    scalar = ["entities", "edges", "source_edges", "discovered_edges", "connectivity_ratio", "avg_degree", "isolated_entities",
+              "isolated_share", "embedding_coverage", "components", "largest_component_share", "health"]
+    extra = {k: v for k, v in report.items() if k not in scalar}
+    transaction(conn, [(
+        f"INSERT INTO graph_metrics (run_id, measured_at, {', '.join(scalar)}, report) VALUES (?, ?, {', '.join('?' * len(scalar))}, ?) "
+        "ON CONFLICT (run_id) DO NOTHING",
+        [run_id, now, *[report[k] for k in scalar], json.dumps(extra)])])
+
+
+def latest_graph_metrics(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    frame = conn.sql("SELECT * FROM graph_metrics ORDER BY measured_at DESC LIMIT 1").pl()
+    if frame.height == 0:
+        return None
+    row = frame.row(0, named=True)
+    report = json.loads(row.pop("report"))
+    row["measured_at"] = row["measured_at"].isoformat()
+    return {**row, **report}
+
+
+def relationships_of(conn: duckdb.DuckDBPyConnection, name: str) -> tuple[dict | None, pl.DataFrame]:
+    """An entity (by name, case-insensitive) and every relationship touching it, discovered or from the source."""
+    found = conn.execute("SELECT entity_id, name, entity_type FROM kg_entities WHERE lower(name) = lower(?) LIMIT 1", [name]).fetchall()
+    if not found:
+        return None, pl.DataFrame()
+    eid, ename, etype = found[0]
+    edges = conn.sql(
+        """SELECT CASE WHEN d.source_entity_id = ? THEN 'out' ELSE 'in' END AS direction,
+                  CASE WHEN d.source_entity_id = ? THEN d.target_name ELSE d.source_name END AS other,
+                  d.relation_type, 'discovered' AS origin, d.similarity, d.mutual_knn, d.rule, d.evidence
+           FROM discovered_relationships d WHERE ? IN (d.source_entity_id, d.target_entity_id)
+           UNION ALL
+           SELECT CASE WHEN r.source_entity_id = ? THEN 'out' ELSE 'in' END, o.name, r.relation_type, 'source', NULL, NULL, NULL, NULL
+           FROM kg_source_relationships r
+           JOIN kg_entities o ON o.entity_id = CASE WHEN r.source_entity_id = ? THEN r.target_entity_id ELSE r.source_entity_id END
+           WHERE ? IN (r.source_entity_id, r.target_entity_id)
+           ORDER BY origin DESC, similarity DESC NULLS LAST""",
+        params=[eid, eid, eid, eid, eid, eid],
+    ).pl()
+    return {"entity_id": eid, "name": ename, "entity_type": etype}, edges
