@@ -1,1 +1,1 @@
-"""Knowledge-graph relationship discovery: exact neighbours, null-model thresholds, typed evidence-backed edges (pure numpy/polars)."""
+"""Knowledge-graph domain logic, pure numpy/polars: entities, exact neighbours, null-model thresholds, typed relationship discovery, connectivity."""

@@ -1,0 +1,115 @@
+"""Textual evidence for an edge: observations that name another entity, and shared name stems.
+
+Why: in Session Buddy the observation patterns ("uses X", "depends on X", ...) were the only
+evidence with a direction and a meaning, yet auto-discovery never passed observations to the type
+inference, so that branch was dead; and where it did run, `\\w+` captured one word and accepted a hit
+if the word was a substring of the name or vice versa ("fast" matched "fastapi"). Here:
+
+- one compiled regex per verb finds the verb and the next few words; the words are resolved against
+  a dict of normalised entity names, longest phrase first, so multi-word names work, the match must
+  be the whole phrase (never part of a longer word: "uses fastapi-based" does not name "fastapi"),
+  and cost is O(total observation text), not names x observations;
+- an optional article after the verb is skipped ("part of the acme platform");
+- a name shared by several entities resolves to all of them (names are unique only by convention
+  in the source); an entity naming itself is ignored.
+
+Shared stems: name tokens (split on non-alphanumerics and camelCase) of >= 3 characters, minus
+GENERIC_STEMS, words that say what kind of thing an entity is rather than which thing
+("acme-api" and "acme-web" share "acme"; "user-service" and "order-service" share nothing). They are
+recorded as evidence only; no rule fires on them, since a shared prefix is weak on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# (relation type, verb pattern): the seed's ten patterns, same verbs and optional plural forms.
+VERBS: tuple[tuple[str, str], ...] = (
+    ("uses", r"uses"),
+    ("extends", r"extends"),
+    ("depends_on", r"depends\s+on"),
+    ("part_of", r"part\s+of"),
+    ("implements", r"implements"),
+    ("requires", r"requires"),
+    ("connects_to", r"connects?\s+to"),
+    ("inherits_from", r"inherits\s+from"),
+    ("integrates_with", r"integrates\s+with"),
+    ("builds_on", r"builds?\s+on"),
+)
+
+GENERIC_STEMS = frozenset(
+    "test tests testing api apis app apps lib libs library libraries service services server client "
+    "core common util utils tool tools helper helpers base main module modules project system component "
+    "config data manager handler plugin package pkg src web cli sdk the and for with".split()
+)
+
+MAX_NAME_WORDS = 6
+_WORD = r"[^\s,;:()\[\]{}\"'`]+"
+_TRAILING = ".!?"
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, single spaces: the key names and mentions are compared on."""
+    return " ".join(name.lower().split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Entity `source` has an observation `text` saying `<verb> <name of target>`."""
+
+    source: int  # row of the observing entity
+    target: int  # row of the named entity
+    relation: str  # relation type of the verb, e.g. "depends_on"
+    text: str  # the whole observation
+
+
+class NameIndex:
+    """Normalised entity name -> rows, plus the verb regexes sized to the longest name."""
+
+    def __init__(self, names: list[str]):
+        self.rows: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            key = normalise_name(name)
+            if key:
+                self.rows.setdefault(key, []).append(i)
+        longest = max((len(k.split()) for k in self.rows), default=1)
+        self.max_words = min(longest, MAX_NAME_WORDS)
+        # The words after the verb are captured inside a lookahead, so a match consumes only the verb
+        # and "uses a and uses b" finds both.
+        tail = rf"{_WORD}(?:\s+{_WORD}){{0,{self.max_words - 1}}}"
+        self.patterns = [
+            (relation, re.compile(rf"\b{verb}\s+(?:(?:the|an?)\s+)?(?=({tail}))", re.IGNORECASE))
+            for relation, verb in VERBS
+        ]
+
+    def resolve(self, words: str) -> list[int]:
+        """Rows named by the longest leading phrase of `words` that is a whole entity name."""
+        tokens = words.split()
+        for n in range(min(len(tokens), self.max_words), 0, -1):
+            phrase = normalise_name(" ".join(tokens[:n])).rstrip(_TRAILING)
+            rows = self.rows.get(phrase)
+            if rows:
+                return rows
+        return []
+
+    def mentions(self, observations: list[list[str] | None]) -> list[Mention]:
+        """Every (observer, named entity, verb) in scan order: entity, observation, verb, position."""
+        out: list[Mention] = []
+        for source, texts in enumerate(observations):
+            for text in texts or ():
+                if not text:
+                    continue
+                for relation, pattern in self.patterns:
+                    for match in pattern.finditer(text):
+                        for target in self.resolve(match.group(1)):
+                            if target != source:
+                                out.append(Mention(source, target, relation, text))
+        return out
+
+
+def name_stems(name: str) -> frozenset[str]:
+    """Distinctive tokens of a name (see module docstring)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    tokens = re.split(r"[^a-z0-9]+", spaced.lower())
+    return frozenset(t for t in tokens if len(t) >= 3 and not t.isdigit() and t not in GENERIC_STEMS)
