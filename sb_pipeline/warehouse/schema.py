@@ -98,7 +98,10 @@ DDL = [
         target_entity_id VARCHAR NOT NULL,
         source_name VARCHAR NOT NULL,
         target_name VARCHAR NOT NULL,
+        source_type VARCHAR NOT NULL,
+        target_type VARCHAR NOT NULL,
         relation_type VARCHAR NOT NULL,
+        directed BOOLEAN NOT NULL,             -- false for symmetric types (related_to, very_similar_to)
         similarity DOUBLE NOT NULL,
         source_rank_in_target INTEGER,
         target_rank_in_source INTEGER,

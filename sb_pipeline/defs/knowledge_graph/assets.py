@@ -1,13 +1,19 @@
 """The knowledge-graph flow: entities -> embeddings -> discovered relationships -> connectivity."""
 
+import json
+import time
 from datetime import datetime, timezone
 
 import dagster as dg
-import polars as pl
+import numpy as np
 
 from sb_pipeline.conversations.prepare import quarantine_frame
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
+from sb_pipeline.knowledge_graph.calibration import null_thresholds
+from sb_pipeline.knowledge_graph.connectivity import connectivity_report
+from sb_pipeline.knowledge_graph.discovery import discover
 from sb_pipeline.knowledge_graph.entities import normalise_entities
+from sb_pipeline.knowledge_graph.neighbors import refresh_neighbors
 from sb_pipeline.sources.records import rejects_frame
 from sb_pipeline.warehouse import conversations as conversation_store
 from sb_pipeline.warehouse import knowledge_graph as store
@@ -77,4 +83,105 @@ def entity_embeddings(context: dg.AssetExecutionContext, embedder: EmbedderResou
         check_results=[dg.AssetCheckResult(
             check_name="entity_embedding_coverage_complete", passed=covered == total, severity=dg.AssetCheckSeverity.ERROR,
             metadata={"entities": total, "with_current_vector": covered, "model_id": model.model_id})],
+    )
+
+
+class ConnectivityConfig(dg.Config):
+    isolated_share_warn: float = 0.5  # WARN when more than this share of entities has no relationship
+
+
+class DiscoveryConfig(dg.Config):
+    max_per_entity: int = 5  # candidate edges per entity (its nearest neighbours)
+    fixed_threshold: float | None = None  # e.g. 0.75, Session Buddy's; None: calibrated against the null model
+    null_quantile: float = 0.99  # an edge must beat this quantile of random same-type-pair cosines
+    neighbors_kept: int = 10  # length of the stored exact neighbour lists (ranks, mutual kNN)
+
+
+def _neighbor_arrays(ids: list[str], lists: dict[str, list[tuple[str, float]]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    row = {e: i for i, e in enumerate(ids)}
+    idx = np.full((len(ids), k), -1, np.int64)
+    sims = np.full((len(ids), k), -np.inf, np.float32)
+    for entity, items in lists.items():
+        for rank, (neighbor, sim) in enumerate(items[:k]):
+            idx[row[entity], rank] = row[neighbor]
+            sims[row[entity], rank] = sim
+    return idx, sims
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, pool=WRITE_POOL, deps=[entity_embeddings])
+def discovered_relationships(context: dg.AssetExecutionContext, config: DiscoveryConfig, embedder: EmbedderResource,
+                             warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Relationships found from the entities' vectors and observations, each with its evidence: exact
+    top-k cosine (blocked matrix products), a threshold calibrated per type pair against random pairs,
+    one undirected edge per pair, none where the source graph already relates the pair, and a typed label
+    only when its evidence holds (an observation naming the other entity, or the type pair plus mutual
+    closeness); otherwise `related_to`. Only entities that changed are compared again."""
+    started = time.perf_counter()
+    model_id = embedder.get().model_id
+    with warehouse.connect() as conn:
+        entities, vectors = store.entity_vectors(conn, model_id)
+        stored, stored_hashes = store.stored_neighbors(conn, model_id)
+        existing = {frozenset(p) for p in conn.execute("SELECT source_entity_id, target_entity_id FROM kg_source_relationships").fetchall()}
+    ids = entities["entity_id"].to_list()
+    hashes = dict(zip(ids, entities["text_hash"].to_list()))
+    k = max(config.neighbors_kept, config.max_per_entity)
+    refresh = refresh_neighbors(ids, vectors, stored, {e for e in ids if stored_hashes.get(e) != hashes[e]}, k)
+    idx, sims = _neighbor_arrays(ids, refresh.neighbors, k)
+    if config.fixed_threshold is not None:
+        threshold, threshold_meta = config.fixed_threshold, {"method": "fixed", "threshold": config.fixed_threshold}
+    else:
+        threshold = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=config.null_quantile)
+        threshold_meta = json.loads(threshold.to_json())
+    edges = discover(entities, idx, sims, threshold, existing, config.max_per_entity, model_id, context.run_id, vectors=vectors)
+    changed_lists = {e: items for e, items in refresh.neighbors.items()
+                     if stored_hashes.get(e) != hashes[e] or [n for n, _ in stored.get(e, [])] != [n for n, _ in items]}
+    with warehouse.connect() as conn:
+        store.save_neighbors(conn, model_id, changed_lists, hashes)
+        store.replace_discovered(conn, edges, datetime.now(timezone.utc))
+    by_rule = dict(sorted(edges.group_by("rule").len().iter_rows())) if edges.height else {}
+    by_type = dict(sorted(edges.group_by("relation_type").len().iter_rows())) if edges.height else {}
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": dg.MetadataValue.int(edges.height),
+        "entities": dg.MetadataValue.int(len(ids)),
+        "neighbor_lists_recomputed": dg.MetadataValue.int(refresh.recomputed),
+        "neighbor_lists_merged": dg.MetadataValue.int(refresh.merged),
+        "neighbor_lists_removed": dg.MetadataValue.int(refresh.removed),
+        "mutual_knn_edges": dg.MetadataValue.int(int(edges["mutual_knn"].sum()) if edges.height else 0),
+        "edges_by_rule": dg.MetadataValue.json(by_rule),
+        "edges_by_relation_type": dg.MetadataValue.json(by_type),
+        "threshold": dg.MetadataValue.json(threshold_meta),
+        "global_threshold": dg.MetadataValue.float(float(threshold if isinstance(threshold, float) else threshold.global_threshold)),
+        "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+        "model_id": dg.MetadataValue.text(model_id),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=[discovered_relationships, entity_embeddings],
+          check_specs=[dg.AssetCheckSpec("isolated_share_below_threshold", asset="graph_connectivity")])
+def graph_connectivity(context: dg.AssetExecutionContext, config: ConnectivityConfig, embedder: EmbedderResource,
+                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Session Buddy's connectivity metrics with its formulas (ratio, average degree, isolated entities,
+    embedding coverage as a fraction, health band, recommendations), plus connected components and the
+    degree distribution; one row per run in `graph_metrics`."""
+    model_id = embedder.get().model_id
+    with warehouse.connect() as conn:
+        types = dict(conn.execute("SELECT entity_id, entity_type FROM kg_entities").fetchall())
+        source = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM kg_source_relationships").fetchall()
+        found = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM discovered_relationships").fetchall()
+        embedded = conn.execute("SELECT count(*) FROM kg_entities k JOIN entity_embeddings e ON e.entity_id = k.entity_id "
+                                "AND e.model_id = ? AND e.text_hash = k.text_hash", [model_id]).fetchall()[0][0]
+        report = connectivity_report(types, source, found, embedded)
+        store.insert_graph_metrics(conn, context.run_id, report, datetime.now(timezone.utc))
+    numeric = {k: v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return dg.MaterializeResult(
+        metadata={**{k: dg.MetadataValue.float(float(v)) if isinstance(v, float) else dg.MetadataValue.int(v) for k, v in numeric.items()},
+                  "health": dg.MetadataValue.text(report["health"]),
+                  "entity_types": dg.MetadataValue.json(report["entity_types"]),
+                  "relation_types": dg.MetadataValue.json(report["relation_types"]),
+                  "degree_distribution": dg.MetadataValue.json(report["degree_distribution"]),
+                  "recommendations": dg.MetadataValue.md("\n".join(f"- {r}" for r in report["recommendations"]))},
+        check_results=[dg.AssetCheckResult(
+            check_name="isolated_share_below_threshold", passed=report["isolated_share"] <= config.isolated_share_warn,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"isolated_share": report["isolated_share"], "threshold": config.isolated_share_warn})],
     )
