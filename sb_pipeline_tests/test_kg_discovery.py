@@ -332,3 +332,31 @@ def test_discover_empty_inputs():
     frame = entity_frame([])
     out = discover(frame, np.zeros((0, 5), np.int64), np.zeros((0, 5), np.float32), 0.5, set())
     assert out.height == 0 and dict(out.schema) == SCHEMA
+
+
+def test_discover_with_real_embeddings(embedder):
+    """MiniLM on entity texts: the seed's 0.75 keeps nothing; 0.5 with rules gives typed, directed edges."""
+    rows = [
+        ("e0", "fastapi", "library", ["web framework for building APIs with Python type hints"]),
+        ("e1", "starlette", "library", ["lightweight ASGI framework and toolkit for async web services"]),
+        ("e2", "numpy", "library", ["n-dimensional arrays and numerical computing in Python"]),
+        ("e3", "pandas", "library", ["dataframes for data analysis built on numpy arrays"]),
+        ("e4", "acme-api", "project", ["REST backend for the acme shop; uses fastapi"]),
+        ("e5", "acme-web", "project", ["browser frontend of the acme shop"]),
+        ("e6", "test_acme_api", "test", ["unit tests for the acme-api endpoints"]),
+        ("e7", "test_numpy_utils", "test", ["tests for array helper functions"]),
+        ("e8", "postgres", "service", ["relational database server"]),
+        ("e9", "redis", "service", ["in-memory cache and message broker"]),
+    ]
+    frame = entity_frame(rows)
+    v = embedder.embed([f"{r[1]} ({r[2]}): {'; '.join(r[3])}" for r in rows])
+    idx, sims = exact_topk(v, 5)
+    seed_like = discover(frame, idx, sims, 0.75, set(), max_per_entity=2, vectors=v)
+    assert seed_like["rule"].to_list() == ["observation:uses"]  # only the observation survives 0.75
+    out = discover(frame, idx, sims, 0.5, set(), max_per_entity=2, vectors=v)
+    e = edge(out, "e4", "e0")
+    assert (e["source_name"], e["target_name"], e["relation_type"]) == ("acme-api", "fastapi", "uses")
+    e = edge(out, "e6", "e4")
+    assert (e["source_name"], e["relation_type"], e["rule"]) == ("test_acme_api", "tests", "type_pair+mutual")
+    assert edge(out, "e2", "e3")["relation_type"] == "related_to"
+    assert json.loads(edge(out, "e4", "e5")["evidence"])["shared_stems"] == ["acme"]
