@@ -63,6 +63,7 @@ def run() -> None:
     raw = _metadata_values(result, "raw_conversations")
     emb = _metadata_values(result, "conversation_embeddings")
     stats = emb.get("statistics", {})
+    graph = _metadata_values(result, "graph_connectivity")
     table = Table(title="sb-pipeline run" + ("" if result.success else " [red](FAILED)[/red]"), show_header=False)
     rows = [
         ("conversations read", raw.get("read")),
@@ -73,6 +74,8 @@ def run() -> None:
         ("chunks embedded this run", emb.get("embedded")),
         ("conversations in warehouse", stats.get("total_conversations")),
         ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
+        ("knowledge graph", f"{graph.get('entities')} entities, {graph.get('edges')} relationships "
+                            f"({graph.get('discovered_edges')} discovered), health {graph.get('health')}: sb-pipeline graph"),
         ("model", emb.get("model_id")),
         ("checks", _check_summary(result)),
         ("warehouse", os.environ.get("SB_WAREHOUSE")),
