@@ -2,7 +2,7 @@
 fixed 0.75 threshold and for our calibrated default, side by side; plus average precision of the
 vectors (all pairs ranked by cosine) as the ceiling any threshold works under.
 
-    .venv/bin/python bench/discovery_quality.py [--quantile 0.99] [--max-per-entity 5]
+    .venv/bin/python bench/discovery_quality.py [--quantile 0.95] [--max-per-entity 5]
 """
 
 import argparse
@@ -16,7 +16,7 @@ FIXTURE = Path(__file__).resolve().parent.parent / "sb_pipeline_tests" / "fixtur
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quantile", type=float, default=0.99)
+    parser.add_argument("--quantile", type=float, default=0.95)
     parser.add_argument("--max-per-entity", type=int, default=5)
     args = parser.parse_args()
     entities, positives = load_labelled(FIXTURE)

@@ -231,12 +231,14 @@ def related(name: str = typer.Argument(..., help="An entity name (case-insensiti
         sys.stdout.write(json.dumps({"entity": entity, "relationships": rows}, indent=2, default=str) + "\n")
         return
     table = Table(title=f"{entity['name']} ({entity['entity_type']}): {len(rows)} relationships")
-    for col in ("relation", "other", "origin", "similarity", "mutual", "rule", "evidence"):
+    for col in ("relation", "other", "confidence", "similarity", "rule"):
         table.add_column(col, overflow="fold")
     for r in rows:
         arrow = f"{r['relation_type']} →" if r["direction"] == "out" else f"← {r['relation_type']}"
         sim = "" if r["similarity"] is None else f"{r['similarity']:.3f}"
-        table.add_row(arrow, r["other"], r["origin"], sim, "" if r["mutual_knn"] is None else str(r["mutual_knn"]), r["rule"] or "", r["evidence"] or "")
+        rule = (r["rule"] or "") + (" (mutual)" if r["mutual_knn"] else "")
+        table.add_row(arrow, r["other"], r["confidence"], sim, rule)
+    console.print("Evidence for each edge: sb-pipeline related NAME --json")
     console.print(table)
 
 

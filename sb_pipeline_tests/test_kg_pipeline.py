@@ -81,6 +81,8 @@ def test_observation_edges_are_right_and_typed_edges_mostly_right(built):
     precision = {rule: sum(v) / len(v) for rule, v in by_rule.items()}
     assert precision["observation"] >= 0.95
     assert precision["type_pair+mutual"] >= 0.7
+    levels = dict(rows(built["warehouse"], "SELECT confidence, count(*) FROM discovered_relationships GROUP BY 1"))
+    assert set(levels) <= {"high", "medium", "low"} and levels["high"] == len(by_rule["observation"])
 
 
 def test_connectivity_row_uses_the_seed_formulas(built):

@@ -14,6 +14,7 @@ def test_labelled_set_and_the_two_thresholds(embedder):
     fixed, calibrated = evaluate(entities, vectors, positives)
     assert fixed.method == "fixed_0.75" and calibrated.method.startswith("calibrated")
     assert fixed.precision >= 0.85 and fixed.recall <= 0.03  # the extreme tail: precise, recall near zero
-    assert calibrated.precision >= 0.8 and calibrated.recall >= fixed.recall
-    looser = evaluate(entities, vectors, positives, quantile=0.95)[1]
-    assert looser.precision >= 0.8 and looser.f1 >= 2.5 * fixed.f1  # measured 0.122 vs 0.040
+    # The default (null quantile 0.95) triples F1 while precision stays useful: measured 0.122 vs 0.040, P 0.829.
+    assert calibrated.precision >= 0.8 and calibrated.f1 >= 2.5 * fixed.f1
+    strict = evaluate(entities, vectors, positives, quantile=0.99)[1]
+    assert strict.edges < calibrated.edges and strict.recall < calibrated.recall

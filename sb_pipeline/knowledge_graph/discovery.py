@@ -65,6 +65,17 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# Measured precision by rule (sample graph / labelled UMLS pairs, see README): an observation naming
+# the other entity is right ~99% of the time, the type pair plus mutual closeness ~80%, similarity alone
+# ~7-12% on a sparse developer graph (83% on the dense UMLS network). Users filter on this.
+CONFIDENCE = {"observation": "high", "type_pair+mutual": "medium", "band:very_similar": "medium", "similarity": "low"}
+
+
+def confidence(rule: str) -> str:
+    """high / medium / low for a discovery rule (`observation:<verb>` counts as `observation`)."""
+    return CONFIDENCE.get(rule.split(":")[0] if rule.startswith("observation:") else rule, "low")
+
+
 def edge_id(a: str, b: str, relation_type: str) -> str:
     """Content hash of the unordered pair and the relation type (stable across runs)."""
     lo, hi = sorted((a, b))

@@ -53,7 +53,7 @@ def average_precision(vectors: np.ndarray, ids: list[str], positives: set[frozen
 
 
 def evaluate(entities: pl.DataFrame, vectors: np.ndarray, positives: set[frozenset[str]], max_per_entity: int = 5,
-             fixed: float = 0.75, quantile: float = 0.99) -> list[Scores]:
+             fixed: float = 0.75, quantile: float = 0.95) -> list[Scores]:
     """Session Buddy's fixed threshold and the calibrated default, side by side, on the same neighbours."""
     idx, sims = exact_topk(vectors, max(10, max_per_entity))
     calibration = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=quantile)

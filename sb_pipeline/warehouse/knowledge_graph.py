@@ -161,14 +161,14 @@ def relationships_of(conn: duckdb.DuckDBPyConnection, name: str) -> tuple[dict |
     edges = conn.sql(
         """SELECT CASE WHEN d.source_entity_id = ? THEN 'out' ELSE 'in' END AS direction,
                   CASE WHEN d.source_entity_id = ? THEN d.target_name ELSE d.source_name END AS other,
-                  d.relation_type, 'discovered' AS origin, d.similarity, d.mutual_knn, d.rule, d.evidence
+                  d.relation_type, 'discovered' AS origin, d.confidence, d.similarity, d.mutual_knn, d.rule, d.evidence
            FROM discovered_relationships d WHERE ? IN (d.source_entity_id, d.target_entity_id)
            UNION ALL
-           SELECT CASE WHEN r.source_entity_id = ? THEN 'out' ELSE 'in' END, o.name, r.relation_type, 'source', NULL, NULL, NULL, NULL
+           SELECT CASE WHEN r.source_entity_id = ? THEN 'out' ELSE 'in' END, o.name, r.relation_type, 'source', 'source', NULL, NULL, NULL, NULL
            FROM kg_source_relationships r
            JOIN kg_entities o ON o.entity_id = CASE WHEN r.source_entity_id = ? THEN r.target_entity_id ELSE r.source_entity_id END
            WHERE ? IN (r.source_entity_id, r.target_entity_id)
-           ORDER BY origin DESC, similarity DESC NULLS LAST""",
+           ORDER BY CASE confidence WHEN 'source' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, similarity DESC NULLS LAST""",
         params=[eid, eid, eid, eid, eid, eid],
     ).pl()
     return {"entity_id": eid, "name": ename, "entity_type": etype}, edges

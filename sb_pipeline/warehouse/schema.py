@@ -106,7 +106,8 @@ DDL = [
         source_rank_in_target INTEGER,
         target_rank_in_source INTEGER,
         mutual_knn BOOLEAN NOT NULL,
-        rule VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,                 -- observation:<verb> | type_pair+mutual | band:very_similar | similarity
+        confidence VARCHAR NOT NULL,           -- high | medium | low, from the rule's measured precision
         evidence JSON,
         threshold DOUBLE,
         model_id VARCHAR NOT NULL,

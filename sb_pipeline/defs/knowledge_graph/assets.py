@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import numpy as np
+import polars as pl
 
 from sb_pipeline.conversations.prepare import quarantine_frame
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.calibration import null_thresholds
 from sb_pipeline.knowledge_graph.connectivity import connectivity_report
-from sb_pipeline.knowledge_graph.discovery import discover
+from sb_pipeline.knowledge_graph.discovery import confidence, discover
 from sb_pipeline.knowledge_graph.entities import normalise_entities
 from sb_pipeline.knowledge_graph.neighbors import refresh_neighbors
 from sb_pipeline.sources.records import rejects_frame
@@ -93,7 +94,7 @@ class ConnectivityConfig(dg.Config):
 class DiscoveryConfig(dg.Config):
     max_per_entity: int = 5  # candidate edges per entity (its nearest neighbours)
     fixed_threshold: float | None = None  # e.g. 0.75, Session Buddy's; None: calibrated against the null model
-    null_quantile: float = 0.99  # an edge must beat this quantile of random same-type-pair cosines
+    null_quantile: float = 0.95  # an edge must beat this quantile of random same-type-pair cosines (see README)
     neighbors_kept: int = 10  # length of the stored exact neighbour lists (ranks, mutual kNN)
 
 
@@ -133,6 +134,7 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
         threshold = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=config.null_quantile)
         threshold_meta = json.loads(threshold.to_json())
     edges = discover(entities, idx, sims, threshold, existing, config.max_per_entity, model_id, context.run_id, vectors=vectors)
+    edges = edges.with_columns(edges["rule"].map_elements(confidence, return_dtype=pl.Utf8).alias("confidence"))
     changed_lists = {e: items for e, items in refresh.neighbors.items()
                      if stored_hashes.get(e) != hashes[e] or [n for n, _ in stored.get(e, [])] != [n for n, _ in items]}
     with warehouse.connect() as conn:
@@ -140,7 +142,9 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
         store.replace_discovered(conn, edges, datetime.now(timezone.utc))
     by_rule = dict(sorted(edges.group_by("rule").len().iter_rows())) if edges.height else {}
     by_type = dict(sorted(edges.group_by("relation_type").len().iter_rows())) if edges.height else {}
+    by_confidence = {level: int((edges["confidence"] == level).sum()) for level in ("high", "medium", "low")}
     return dg.MaterializeResult(metadata={
+        **{f"edges_{level}_confidence": dg.MetadataValue.int(n) for level, n in by_confidence.items()},
         "dagster/row_count": dg.MetadataValue.int(edges.height),
         "entities": dg.MetadataValue.int(len(ids)),
         "neighbor_lists_recomputed": dg.MetadataValue.int(refresh.recomputed),
