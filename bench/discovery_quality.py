@@ -6,12 +6,9 @@ vectors (all pairs ranked by cosine) as the ceiling any threshold works under.
 """
 
 import argparse
-from pathlib import Path
 
 from sb_pipeline.embedding import load_embedder
-from sb_pipeline.knowledge_graph.quality import average_precision, evaluate, load_labelled
-
-FIXTURE = Path(__file__).resolve().parent.parent / "sb_pipeline_tests" / "fixtures" / "kg_labelled"
+from sb_pipeline.knowledge_graph.quality import LABELLED, average_precision, evaluate, load_labelled
 
 
 def main() -> None:
@@ -19,7 +16,7 @@ def main() -> None:
     parser.add_argument("--quantile", type=float, default=0.95)
     parser.add_argument("--max-per-entity", type=int, default=5)
     args = parser.parse_args()
-    entities, positives = load_labelled(FIXTURE)
+    entities, positives = load_labelled(LABELLED)
     vectors = load_embedder().embed(entities["text"].to_list())
     pairs = entities.height * (entities.height - 1) // 2
     print(f"{entities.height} entities, {pairs} pairs, {len(positives)} related ({len(positives) / pairs:.1%})")

@@ -8,7 +8,8 @@ import dagster as dg
 
 from sb_pipeline.definitions import defs
 
-ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings"}
+ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings",
+          "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity"}
 
 
 def test_definitions_load_with_assets_checks_and_resources():
@@ -20,8 +21,12 @@ def test_definitions_load_with_assets_checks_and_resources():
         ("raw_conversations", "rejected_share_below_threshold"),
         ("raw_conversations", "conversation_ids_unique"),
         ("conversation_embeddings", "embedding_coverage_complete"),
+        ("entity_embeddings", "entity_embedding_coverage_complete"),
+        ("discovered_relationships", "edges_are_simple"),
+        ("discovered_relationships", "discovery_precision"),
+        ("graph_connectivity", "isolated_share_below_threshold"),
     }
-    assert set(d.resources) >= {"warehouse", "conversation_sources", "embedder"}
+    assert set(d.resources) >= {"warehouse", "conversation_sources", "knowledge_graph_source", "embedder"}
 
 
 def test_every_warehouse_writer_is_in_the_single_writer_pool():

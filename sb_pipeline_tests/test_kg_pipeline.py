@@ -9,13 +9,13 @@ import duckdb
 import pytest
 
 from sb_pipeline.defs.knowledge_graph.assets import discovered_relationships, entity_embeddings, graph_connectivity, kg_entities
-from sb_pipeline.defs.knowledge_graph.checks import edges_are_simple
+from sb_pipeline.defs.knowledge_graph.checks import discovery_precision, edges_are_simple
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.entities import entity_id
 from sb_pipeline_tests.conftest import REPO, SAMPLES
 
 MANIFEST = json.loads((SAMPLES / "KG_MANIFEST.json").read_text())
-FLOW = [kg_entities, entity_embeddings, discovered_relationships, graph_connectivity, edges_are_simple]
+FLOW = [kg_entities, entity_embeddings, discovered_relationships, graph_connectivity, edges_are_simple, discovery_precision]
 
 
 def run(warehouse: Path, graph: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
@@ -70,7 +70,11 @@ def test_every_entity_has_a_vector_and_edges_are_explained(built):
     assert observation and all("observation" in ev for _, ev in observation)
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
               for e in built["result"].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert checks == {"entity_embedding_coverage_complete": True, "edges_are_simple": True, "isolated_share_below_threshold": True}
+    assert checks == {"entity_embedding_coverage_complete": True, "edges_are_simple": True, "isolated_share_below_threshold": True,
+                      "discovery_precision": True}
+    (precision,) = [e.asset_check_evaluation_data for e in built["result"].all_events
+                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "discovery_precision"]
+    assert precision.metadata["precision"].value >= 0.8 and precision.metadata["fixed_0.75_f1"].value < precision.metadata["f1"].value
 
 
 def test_observation_edges_are_right_and_typed_edges_mostly_right(built):

@@ -1,13 +1,10 @@
-"""Discovery quality on the labelled UMLS pairs (sb_pipeline_tests/fixtures/kg_labelled, see PROVENANCE.md)."""
+"""Discovery quality on the labelled UMLS pairs (sb_pipeline/knowledge_graph/labelled, see PROVENANCE.md)."""
 
-from sb_pipeline.knowledge_graph.quality import average_precision, evaluate, load_labelled
-from sb_pipeline_tests.conftest import REPO
-
-FIXTURE = REPO / "sb_pipeline_tests" / "fixtures" / "kg_labelled"
+from sb_pipeline.knowledge_graph.quality import LABELLED, average_precision, evaluate, load_labelled
 
 
 def test_labelled_set_and_the_two_thresholds(embedder):
-    entities, positives = load_labelled(FIXTURE)
+    entities, positives = load_labelled(LABELLED)
     assert entities.height == 135 and len(positives) == 3549
     vectors = embedder.embed(entities["text"].to_list())
     assert 0.60 <= average_precision(vectors, entities["entity_id"].to_list(), positives) <= 0.70  # measured 0.643

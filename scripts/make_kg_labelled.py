@@ -1,4 +1,4 @@
-"""Build sb_pipeline_tests/fixtures/kg_labelled/ from the UMLS triples shipped in the pykeen wheel.
+"""Build sb_pipeline/knowledge_graph/labelled/ from the UMLS triples shipped in the pykeen wheel.
 
     pip download --no-deps pykeen==1.11.1 -d /tmp/pk
     .venv/bin/python scripts/make_kg_labelled.py /tmp/pk/pykeen-1.11.1-py3-none-any.whl [--stats]
@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "sb_pipeline_tests" / "fixtures" / "kg_labelled"
+OUT = ROOT / "sb_pipeline" / "knowledge_graph" / "labelled"
 WHEEL_NAME = "pykeen-1.11.1-py3-none-any.whl"
 WHEEL_SHA256 = "b6cc0ab012fc6ba4f37b58fb7081a409a5c1f04cbbb0e0e9c2256e911757d4ba"
 SPLITS = ["train", "valid", "test"]

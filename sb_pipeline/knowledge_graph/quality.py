@@ -1,6 +1,6 @@
 """How often discovered relationships are right, on a labelled set of entity pairs.
 
-The labelled set (sb_pipeline_tests/fixtures/kg_labelled, from the UMLS semantic network in the
+The labelled set (`labelled/` beside this module, from the UMLS semantic network in the
 pykeen wheel; see its PROVENANCE.md) lists every unordered pair of 135 entities with label 1
 (related in the source graph) or 0. Discovery runs on it exactly as on a user's graph; precision,
 recall and F1 are over its edges, and average precision ranks every pair by cosine.
@@ -20,6 +20,9 @@ from sb_pipeline.knowledge_graph.entities import entity_text
 from sb_pipeline.knowledge_graph.neighbors import exact_topk
 
 
+LABELLED = Path(__file__).resolve().parent / "labelled"
+
+
 @dataclass(frozen=True)
 class Scores:
     method: str
@@ -30,7 +33,7 @@ class Scores:
     threshold: float  # the global threshold in force (per type pair for the calibrated method)
 
 
-def load_labelled(folder: Path) -> tuple[pl.DataFrame, set[frozenset[str]]]:
+def load_labelled(folder: Path = LABELLED) -> tuple[pl.DataFrame, set[frozenset[str]]]:
     entities = pl.read_csv(folder / "entities.tsv", separator="\t")
     pairs = pl.read_csv(folder / "pairs.tsv", separator="\t")
     positives = {frozenset((a, b)) for a, b in pairs.filter(pl.col("label") == 1).select("entity_a", "entity_b").iter_rows()}
