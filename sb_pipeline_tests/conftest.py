@@ -72,3 +72,25 @@ def duckdb_held_open(path: Path):
         yield holder
     finally:
         holder.communicate("done\n", timeout=30)
+
+
+def materialization_metadata(result, asset: str) -> dict:
+    """The metadata values of the one materialization of `asset` in a run result."""
+    (mat,) = result.asset_materializations_for_node(asset)
+    return {k: v.value for k, v in mat.metadata.items()}
+
+
+def check_outcomes(result) -> dict[str, bool]:
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def warehouse_rows(path: Path, sql: str, params=None) -> list[tuple]:
+    """Query a warehouse file read-only with a connection that is always closed."""
+    import duckdb
+
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()

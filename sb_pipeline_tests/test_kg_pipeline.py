@@ -12,7 +12,7 @@ from sb_pipeline.defs.knowledge_graph.assets import discovered_relationships, en
 from sb_pipeline.defs.knowledge_graph.checks import discovery_precision, edges_are_simple
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.entities import entity_id
-from sb_pipeline_tests.conftest import REPO, SAMPLES
+from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, materialization_metadata as meta, warehouse_rows as rows
 
 MANIFEST = json.loads((SAMPLES / "KG_MANIFEST.json").read_text())
 FLOW = [kg_entities, entity_embeddings, discovered_relationships, graph_connectivity, edges_are_simple, discovery_precision]
@@ -25,19 +25,6 @@ def run(warehouse: Path, graph: Path, snapshots: Path) -> dg.ExecuteInProcessRes
     result = dg.materialize(FLOW, resources=resources, instance=dg.DagsterInstance.ephemeral())
     assert result.success
     return result
-
-
-def meta(result, node) -> dict:
-    (mat,) = result.asset_materializations_for_node(node)
-    return {k: v.value for k, v in mat.metadata.items()}
-
-
-def rows(path, sql, params=None):
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +55,7 @@ def test_every_entity_has_a_vector_and_edges_are_explained(built):
     assert all(rule and rel and model and run_id for rule, rel, _, _, model, run_id in found)
     observation = [(rel, json.loads(ev)) for rule, rel, ev, *_ in found if rule.startswith("observation:")]
     assert observation and all("observation" in ev for _, ev in observation)
-    checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-              for e in built["result"].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-    assert checks == {"entity_embedding_coverage_complete": True, "edges_are_simple": True, "isolated_share_below_threshold": True,
+    assert check_outcomes(built["result"]) == {"entity_embedding_coverage_complete": True, "edges_are_simple": True, "isolated_share_below_threshold": True,
                       "discovery_precision": True}
     (precision,) = [e.asset_check_evaluation_data for e in built["result"].all_events
                     if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "discovery_precision"]

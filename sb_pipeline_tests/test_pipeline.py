@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -20,7 +19,7 @@ from sb_pipeline.cli import app
 from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
 from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embedding_coverage_complete
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
-from sb_pipeline_tests.conftest import REPO, SAMPLES
+from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, materialization_metadata as meta, warehouse_rows as query
 
 MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
 FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_ids_unique, embedding_coverage_complete]
@@ -39,26 +38,8 @@ def run_flow(warehouse: Path, samples: Path, snapshots: Path) -> dg.ExecuteInPro
     return result
 
 
-def meta(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    (mat,) = result.asset_materializations_for_node(asset)
-    return {k: v.value for k, v in mat.metadata.items()}
-
-
-def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
-
-
 def tree_digest(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def query(path: Path, sql: str, params=None) -> list[tuple]:
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +75,7 @@ def test_samples_end_to_end_match_the_manifest(baseline):
     distinct_texts = query(wh, "SELECT count(DISTINCT text_hash) FROM conversation_chunks")[0][0]
     assert emb["embedded"] == distinct_texts > 80  # long conversations have several chunks
     assert emb["chunk_coverage_pct"] == 100.0 and emb["conversation_coverage_pct"] == 100.0
-    assert checks(baseline["result"]) == {"rejected_share_below_threshold": False, "conversation_ids_unique": True,
+    assert check_outcomes(baseline["result"]) == {"rejected_share_below_threshold": False, "conversation_ids_unique": True,
                                           "embedding_coverage_complete": True}
     # 11 of 104 inputs rejected: above the 10 % warning line, which is what the WARN check is for.
 

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from sb_pipeline.sources.records import excerpt, valid_utf8
-from sb_pipeline.sources.snapshot import snapshot_copy
+from sb_pipeline.sources.snapshot import SourceUnavailable, open_snapshot
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "knowledge_graph"
@@ -85,23 +85,14 @@ def _read_relations(conn, notes: list) -> pl.DataFrame:
 
 
 def read_knowledge_graph(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc) -> GraphRead:
-    path = Path(path)
-    if not path.is_file():
-        return GraphRead(notes=[f"{path}: not found"], available=False)
     rejects: list[dict] = []
-    notes: list[str] = []
-    with snapshot_copy(path, snapshot_root) as (copy, stable):
-        if not stable:
-            notes.append(f"{path}: changed while being copied; read the last copy")
-        try:
-            conn = duckdb.connect(str(copy))  # our private copy
-        except duckdb.Error as exc:
-            return GraphRead(notes=[f"{path}: cannot open ({type(exc).__name__}: {str(exc)[:200]})"], available=False)
-        try:
-            entities = _read_entities(conn, naive_tz, rejects, notes)
-            relations = _read_relations(conn, notes)
-        except duckdb.Error as exc:
-            return GraphRead(notes=[f"{path}: unreadable ({type(exc).__name__}: {str(exc)[:200]})"], available=False)
-        finally:
-            conn.close()
+    try:
+        with open_snapshot(path, snapshot_root) as (conn, notes):
+            try:
+                entities = _read_entities(conn, naive_tz, rejects, notes)
+                relations = _read_relations(conn, notes)
+            except duckdb.Error as exc:
+                raise SourceUnavailable(f"{path}: unreadable ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    except SourceUnavailable as exc:
+        return GraphRead(notes=[str(exc)], available=False)
     return GraphRead(entities, relations, rejects, notes)

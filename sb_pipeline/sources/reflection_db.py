@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
-from sb_pipeline.sources.snapshot import snapshot_copy
+from sb_pipeline.sources.snapshot import SourceUnavailable, open_snapshot
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "reflection_db"
@@ -118,20 +118,10 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
 
 def read_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
     """Read every conversation and reflection table of a reflection DB, from a snapshot copy."""
-    path = Path(path)
-    if not path.is_file():
-        return SourceRead.unavailable(SOURCE, f"{path}: not found")
     records: list[dict] = []
     rejects: list[dict] = []
-    notes: list[str] = []
-    with snapshot_copy(path, snapshot_root) as (copy, stable):
-        if not stable:
-            notes.append(f"{path}: changed while being copied; read the last copy")
-        try:
-            conn = duckdb.connect(str(copy), read_only=False)  # our private copy: replaying its WAL is safe
-        except duckdb.Error as exc:
-            return SourceRead.unavailable(SOURCE, f"{path}: cannot open ({type(exc).__name__}: {str(exc)[:200]})")
-        try:
+    try:
+        with open_snapshot(path, snapshot_root) as (conn, notes):
             tables = _discover(conn)
             for table in sorted(tables):
                 if _CONVERSATION_TABLE.match(table) or _REFLECTION_TABLE.match(table):
@@ -139,6 +129,6 @@ def read_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timez
                         _read_table(conn, table, tables[table], naive_tz, records, rejects, notes)
                     except duckdb.Error as exc:
                         notes.append(f"{table}: unreadable ({type(exc).__name__}: {str(exc)[:200]})")
-        finally:
-            conn.close()
+    except SourceUnavailable as exc:
+        return SourceRead.unavailable(SOURCE, str(exc))
     return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects), notes)

@@ -58,3 +58,27 @@ def snapshot_copy(source: Path, snapshot_root: Path, attempts: int = 3) -> Itera
         yield target, stable
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class SourceUnavailable(Exception):
+    """A source that cannot be read at all (missing, corrupt, unopenable): the message goes to the run's notes."""
+
+
+@contextlib.contextmanager
+def open_snapshot(source: Path, snapshot_root: Path) -> Iterator[tuple["duckdb.DuckDBPyConnection", list[str]]]:
+    """A DuckDB connection to a private copy of `source`, closed and the copy deleted on exit; with notes."""
+    import duckdb
+
+    source = Path(source)
+    if not source.is_file():
+        raise SourceUnavailable(f"{source}: not found")
+    with snapshot_copy(source, snapshot_root) as (copy, stable):
+        notes = [] if stable else [f"{source}: changed while being copied; read the last copy"]
+        try:
+            conn = duckdb.connect(str(copy))  # our private copy: replaying its WAL is safe
+        except duckdb.Error as exc:
+            raise SourceUnavailable(f"{source}: cannot open ({type(exc).__name__}: {str(exc)[:200]})") from exc
+        try:
+            yield conn, notes
+        finally:
+            conn.close()
