@@ -16,6 +16,7 @@ from sb_pipeline.conversations.prepare import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHA
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
 from sb_pipeline.sources import SourceRead
 from sb_pipeline.warehouse import conversations as store
+from sb_pipeline.warehouse.rejects import record_rejects
 
 GROUP = "conversations"
 WRITE_POOL = "duckdb_write"
@@ -65,7 +66,7 @@ def raw_conversations(
     rejects = quarantine_frame(pl.concat([read_rejects, prepared.rejects]))
     with warehouse.connect() as conn:
         counts = store.upsert_conversations(conn, prepared.conversations, now)
-        new_rejects = store.record_rejects(conn, rejects, now)
+        new_rejects = record_rejects(conn, rejects, now)
         total = conn.execute("SELECT count(*) FROM conversations").fetchall()[0][0]
         newest = conn.sql(
             "SELECT started_at, source, kind, project, left(regexp_replace(content, '\\s+', ' ', 'g'), 80) AS content "

@@ -16,7 +16,7 @@ from sb_pipeline.knowledge_graph.discovery import confidence, discover
 from sb_pipeline.knowledge_graph.entities import normalise_entities
 from sb_pipeline.knowledge_graph.neighbors import refresh_neighbors
 from sb_pipeline.sources.records import rejects_frame
-from sb_pipeline.warehouse import conversations as conversation_store
+from sb_pipeline.warehouse.rejects import record_rejects
 from sb_pipeline.warehouse import knowledge_graph as store
 
 GROUP = "knowledge_graph"
@@ -37,7 +37,7 @@ def kg_entities(context: dg.AssetExecutionContext, knowledge_graph_source: Knowl
     quarantined = quarantine_frame(rejects_frame(read.rejects + rejects))
     with warehouse.connect() as conn:
         counts = store.mirror_entities(conn, entities, relations, now) if read.available else {}
-        new_rejects = conversation_store.record_rejects(conn, quarantined, now)
+        new_rejects = record_rejects(conn, quarantined, now)
     by_reason = dict(sorted(quarantined.group_by("reason").len().iter_rows())) if quarantined.height else {}
     by_type = dict(sorted(entities.group_by("entity_type").len().iter_rows())) if entities.height else {}
     return dg.MaterializeResult(metadata={
