@@ -103,7 +103,7 @@ def test_theil_sen_exact():
     assert r["direction"] == "stable" and r["era_break"] is False
     longer = frame([("p", "lint_score", 70 + k + (k % 3), AS_OF - timedelta(days=12 - k), "v2") for k in range(13)])
     assert series_trends(longer, AS_OF, 14)["direction"].to_list() == ["improving"]
-    assert series_trends(longer.with_columns(160 - pl.col("value")), AS_OF, 14)["direction"].to_list() == ["declining"]
+    assert series_trends(longer.with_columns((160 - pl.col("value")).alias("value")), AS_OF, 14)["direction"].to_list() == ["declining"]
 
 
 def test_degradation_alerts_with_band():
