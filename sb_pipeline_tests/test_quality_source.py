@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import polars as pl
 import pytest
@@ -68,7 +68,6 @@ def test_planted_series_means_reproduce_from_the_points(sample):
     _, q = sample
     ref = datetime.fromisoformat(MANIFEST["reference_date"])
     w = MANIFEST["windows"]
-    from datetime import timedelta
 
     recent_from = ref - timedelta(days=w["recent_days"])
     base_from = recent_from - timedelta(days=w["baseline_days_before_recent"])

@@ -130,7 +130,7 @@ def build(rng: random.Random):
         used_ms.add(ms)
         return ms
 
-    def add_metric(rid, path, metric, value, ts, key, era_note=None):
+    def add_metric(rid, path, metric, value, ts, key):
         metrics.append(dict(id=f"metric_{rid}_{metric}", project_path=path, metric_type=metric, metric_value=value,
                             timestamp=ts, result_id=rid, _key=key))
 
