@@ -56,6 +56,14 @@ def knowledge_graph_db_path() -> Path:
     return _path_from_env("SB_KNOWLEDGE_GRAPH_DB", samples_dir() / "knowledge_graph.duckdb")
 
 
+def crackerjack_db_path() -> Path:
+    return _path_from_env("SB_CRACKERJACK_DB", samples_dir() / "crackerjack_integration.db")
+
+
+def reports_dir() -> Path:
+    return _path_from_env("SB_REPORTS_DIR", data_dir() / "reports")
+
+
 def transcripts_dir() -> Path:
     return _path_from_env("SB_TRANSCRIPTS_DIR", samples_dir() / "transcripts")
 

@@ -74,6 +74,32 @@ class KnowledgeGraphSourceResource(dg.ConfigurableResource):
         return read_knowledge_graph(_expand(self.path), _expand(self.snapshot_dir), zone(self.source_timezone))
 
 
+class QualityResource(dg.ConfigurableResource):
+    """Crackerjack's SQLite database (read from a snapshot copy) and the analysis window.
+
+    `as_of` (SB_AS_OF, ISO 8601; empty = now) fixes the instant every window ends at, so a past week's
+    trends, alerts and report can be regenerated exactly."""
+
+    crackerjack_db: str
+    snapshot_dir: str
+    reports_dir: str
+    as_of: str = ""
+    window_days: float = 30.0
+    recent_days: float = 7.0  # the part of the window compared with the rest (a weekly report's week)
+
+    def read(self):
+        from sb_pipeline.sources.crackerjack_db import read_crackerjack
+
+        return read_crackerjack(_expand(self.crackerjack_db), _expand(self.snapshot_dir))
+
+    def as_of_instant(self):
+        from datetime import datetime, timezone
+
+        from sb_pipeline.sources.timestamps import to_utc
+
+        return to_utc(self.as_of) if self.as_of.strip() else datetime.now(timezone.utc)
+
+
 class EmbedderResource(dg.ConfigurableResource):
     """all-MiniLM-L6-v2 on onnxruntime, loaded once per step process and only when a step needs it."""
 
@@ -113,6 +139,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             path=_env("SB_KNOWLEDGE_GRAPH_DB", settings.knowledge_graph_db_path()),
             snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
             source_timezone=_env("SB_SOURCE_TZ", "UTC"),
+        ),
+        "quality": QualityResource(
+            crackerjack_db=_env("SB_CRACKERJACK_DB", settings.crackerjack_db_path()),
+            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
+            reports_dir=_env("SB_REPORTS_DIR", settings.reports_dir()),
+            as_of=_env("SB_AS_OF", ""),
         ),
         "embedder": EmbedderResource(
             model_dir=_env("SB_MODEL_DIR", settings.model_dir()),

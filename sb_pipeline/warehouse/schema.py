@@ -10,7 +10,7 @@ import duckdb
 
 from sb_pipeline.embedding import EMBEDDING_DIM
 
-SCHEMA_VERSION = 2  # 1: conversation flow; 2: knowledge-graph tables
+SCHEMA_VERSION = 2  # 1: conversation flow; 2: knowledge-graph and quality tables
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -132,6 +132,43 @@ DDL = [
         largest_component_share DOUBLE NOT NULL,
         health VARCHAR NOT NULL,
         report JSON NOT NULL                   -- counts by type, degree distribution, recommendations
+    )""",
+    # --- Crackerjack quality (schema 2)
+    """CREATE TABLE IF NOT EXISTS crackerjack_runs (
+        run_id VARCHAR PRIMARY KEY,            -- Crackerjack's result id
+        command VARCHAR NOT NULL,
+        exit_code INTEGER,
+        success BOOLEAN NOT NULL,
+        execution_time DOUBLE,
+        observed_at TIMESTAMPTZ NOT NULL,
+        project VARCHAR NOT NULL,              -- normalised project key (see sb_pipeline/quality/normalise.py)
+        source_ref VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quality_metric_points (
+        source_ref VARCHAR PRIMARY KEY,        -- quality_metrics_history:<id>
+        project VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,               -- whitelisted; all higher-is-better
+        value DOUBLE NOT NULL,
+        observed_at TIMESTAMPTZ NOT NULL,
+        run_id VARCHAR,
+        formula_era VARCHAR NOT NULL           -- v1 before the 2026-07-27 formula change, v2 after
+    )""",
+    """CREATE TABLE IF NOT EXISTS quality_trends (  -- per project x metric x day / ISO week, for the window ending at as_of
+        as_of TIMESTAMPTZ NOT NULL, window_days DOUBLE NOT NULL, project VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+        formula_era VARCHAR NOT NULL, period VARCHAR NOT NULL, period_start DATE NOT NULL, count INTEGER NOT NULL,
+        mean DOUBLE, median DOUBLE, min DOUBLE, max DOUBLE, first DOUBLE, last DOUBLE
+    )""",
+    """CREATE TABLE IF NOT EXISTS quality_series_trends (  -- Theil-Sen slope per series over the window
+        as_of TIMESTAMPTZ NOT NULL, window_days DOUBLE NOT NULL, project VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+        formula_era VARCHAR NOT NULL, points INTEGER NOT NULL, first DOUBLE, last DOUBLE, mean DOUBLE,
+        slope_per_day DOUBLE, slope_low DOUBLE, slope_high DOUBLE, direction VARCHAR NOT NULL, era_break BOOLEAN NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quality_alerts (
+        project VARCHAR NOT NULL, metric VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,               -- new | ongoing | resolved
+        change_pct DOUBLE, baseline_value DOUBLE, current_value DOUBLE,
+        first_seen TIMESTAMPTZ NOT NULL, last_seen TIMESTAMPTZ NOT NULL, evidence JSON,
+        PRIMARY KEY (project, metric)
     )""",
     "CREATE INDEX IF NOT EXISTS idx_chunks_conversation ON conversation_chunks(conversation_id)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_text_hash ON conversation_chunks(text_hash)",

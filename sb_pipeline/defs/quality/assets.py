@@ -1,0 +1,117 @@
+"""The Crackerjack quality flow: runs -> metric points -> trends -> alerts (-> report).
+
+Every window ends at the quality resource's `as_of` (SB_AS_OF, default now), so a past week can be
+recomputed exactly. The downstream assets read the points back from the warehouse: no state passes
+between steps except through it.
+"""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from sb_pipeline.conversations.prepare import quarantine_frame
+from sb_pipeline.defs.resources import QualityResource, WarehouseResource
+from sb_pipeline.quality.alerts import detect_alerts, improvements, lifecycle
+from sb_pipeline.quality.normalise import normalise
+from sb_pipeline.quality.trends import period_stats, series_trends
+from sb_pipeline.sources.records import rejects_frame
+from sb_pipeline.warehouse import quality as store
+from sb_pipeline.warehouse.rejects import record_rejects
+
+GROUP = "quality"
+WRITE_POOL = "duckdb_write"
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("crackerjack_runs", group_name=GROUP, kinds={"duckdb", "sqlite"},
+                        description="Crackerjack runs (command, exit code, time, normalised project); synthetic "
+                                    "<unavailable> rows kept out and counted."),
+           dg.AssetSpec("quality_metric_points", group_name=GROUP, kinds={"duckdb", "sqlite"},
+                        description="Whitelisted quality metrics in UTC with their formula era (the 2026-07-27 change); "
+                                    "foreign types (health_*, unavailable, parsed_*) kept out and counted.")],
+    pool=WRITE_POOL,
+)
+def crackerjack_source(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource):
+    """One snapshot read of crackerjack_integration.db feeds both tables; only rows not seen before are added."""
+    read = quality.read()
+    frames = normalise(read)
+    for note in frames.notes:
+        (context.log.info if read.available else context.log.warning)(f"crackerjack: {note}")
+    with warehouse.connect() as conn:
+        new_runs = store.append_runs(conn, frames.runs)
+        new_points = store.append_points(conn, frames.points)
+        new_rejects = record_rejects(conn, quarantine_frame(rejects_frame(frames.rejects)), datetime.now(timezone.utc))
+        runs_total = conn.execute("SELECT count(*) FROM crackerjack_runs").fetchall()[0][0]
+        points_total = conn.execute("SELECT count(*) FROM quality_metric_points").fetchall()[0][0]
+    counts = frames.counts
+    yield dg.MaterializeResult(asset_key="crackerjack_runs", metadata={
+        "dagster/row_count": dg.MetadataValue.int(runs_total),
+        "new": dg.MetadataValue.int(new_runs),
+        "read": dg.MetadataValue.int(frames.runs.height),
+        "synthetic_excluded": dg.MetadataValue.int(int(counts.get("synthetic_results", 0))),
+        "rejected": dg.MetadataValue.int(len(frames.rejects)),
+        "rejected_new": dg.MetadataValue.int(new_rejects),
+        "runs_by_project": dg.MetadataValue.json(counts.get("runs_by_project", {})),
+        "source_available": dg.MetadataValue.bool(read.available),
+    })
+    yield dg.MaterializeResult(asset_key="quality_metric_points", metadata={
+        "dagster/row_count": dg.MetadataValue.int(points_total),
+        "new": dg.MetadataValue.int(new_points),
+        "read": dg.MetadataValue.int(frames.points.height),
+        "by_metric": dg.MetadataValue.json(counts.get("metric_points_by_type", {})),
+        "foreign_excluded": dg.MetadataValue.json(counts.get("foreign_metric_types", {})),
+        "rejected_by_reason": dg.MetadataValue.json(counts.get("rejects", {})),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"])
+def quality_trends(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Per project x metric x day and ISO week: count, mean, median, min, max, first, last; and a Theil-Sen
+    slope per series over the window (all metrics higher-is-better, complexity included), never across
+    the 2026-07-27 formula change."""
+    as_of = quality.as_of_instant()
+    with warehouse.connect() as conn:
+        points = store.all_points(conn)
+        periods = period_stats(points, as_of, quality.window_days)
+        slopes = series_trends(points, as_of, quality.window_days)
+        store.replace_for_as_of(conn, "quality_trends", periods, as_of, quality.window_days)
+        store.replace_for_as_of(conn, "quality_series_trends", slopes, as_of, quality.window_days)
+    directions = dict(slopes.group_by("direction").len().iter_rows()) if slopes.height else {}
+    return dg.MaterializeResult(metadata={
+        "as_of": dg.MetadataValue.text(as_of.isoformat()),
+        "window_days": dg.MetadataValue.float(quality.window_days),
+        "series": dg.MetadataValue.int(slopes.height),
+        "period_rows": dg.MetadataValue.int(periods.height),
+        "declining_series": dg.MetadataValue.int(int(directions.get("declining", 0))),
+        "improving_series": dg.MetadataValue.int(int(directions.get("improving", 0))),
+        "era_breaks": dg.MetadataValue.int(int(slopes["era_break"].sum()) if slopes.height else 0),
+    })
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"])
+def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Degradations a busy developer can trust: a practical drop of the recent part of the window against
+    the rest (info 5-10 %, warning 10-25 %, critical > 25 %) AND a one-sided Mann-Whitney test with enough
+    points on each side. Improvements never alert. Each (project, metric) carries new / ongoing / resolved
+    across runs, so the weekly report says what changed."""
+    as_of = quality.as_of_instant()
+    with warehouse.connect() as conn:
+        points = store.all_points(conn)
+        current = detect_alerts(points, as_of, quality.window_days, recent_days=quality.recent_days)
+        states = lifecycle(store.previous_alerts(conn), current, as_of)
+        store.replace_alerts(conn, states)
+    better = improvements(points, as_of, quality.window_days, recent_days=quality.recent_days)
+    status = dict(states.group_by("status").len().iter_rows()) if states.height else {}
+    severity = dict(states.filter(states["status"] != "resolved").group_by("severity").len().iter_rows()) if states.height else {}
+    lines = [f"- **{r['severity']}** ({r['status']}) {r['project']} / {r['metric']}: {r['change_pct']:+.1f} % "
+             f"({r['baseline_value']:.1f} → {r['current_value']:.1f})" for r in states.iter_rows(named=True)]
+    return dg.MaterializeResult(metadata={
+        "as_of": dg.MetadataValue.text(as_of.isoformat()),
+        "alerts_active": dg.MetadataValue.int(int(status.get("new", 0) + status.get("ongoing", 0))),
+        "alerts_new": dg.MetadataValue.int(int(status.get("new", 0))),
+        "alerts_resolved": dg.MetadataValue.int(int(status.get("resolved", 0))),
+        "critical": dg.MetadataValue.int(int(severity.get("critical", 0))),
+        "warning": dg.MetadataValue.int(int(severity.get("warning", 0))),
+        "improvements": dg.MetadataValue.int(better.height),
+        "alerts": dg.MetadataValue.md("\n".join(lines) or "✅ No quality alerts"),
+    })
