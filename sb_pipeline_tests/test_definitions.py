@@ -9,7 +9,8 @@ import dagster as dg
 from sb_pipeline.definitions import defs
 
 ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings",
-          "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity"}
+          "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity",
+          "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_alerts"}
 
 
 def test_definitions_load_with_assets_checks_and_resources():
@@ -26,7 +27,7 @@ def test_definitions_load_with_assets_checks_and_resources():
         ("discovered_relationships", "discovery_precision"),
         ("graph_connectivity", "isolated_share_below_threshold"),
     }
-    assert set(d.resources) >= {"warehouse", "conversation_sources", "knowledge_graph_source", "embedder"}
+    assert set(d.resources) >= {"warehouse", "conversation_sources", "knowledge_graph_source", "quality", "embedder"}
 
 
 def test_every_warehouse_writer_is_in_the_single_writer_pool():
