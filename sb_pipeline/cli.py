@@ -64,6 +64,7 @@ def run() -> None:
     emb = _metadata_values(result, "conversation_embeddings")
     stats = emb.get("statistics", {})
     graph = _metadata_values(result, "graph_connectivity")
+    alerts = _metadata_values(result, "quality_alerts")
     table = Table(title="sb-pipeline run" + ("" if result.success else " [red](FAILED)[/red]"), show_header=False)
     rows = [
         ("conversations read", raw.get("read")),
@@ -76,6 +77,8 @@ def run() -> None:
         ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
         ("knowledge graph", f"{graph.get('entities')} entities, {graph.get('edges')} relationships "
                             f"({graph.get('discovered_edges')} discovered), health {graph.get('health')}: sb-pipeline graph"),
+        ("quality alerts", f"{alerts.get('alerts_active')} active ({alerts.get('critical')} critical, {alerts.get('warning')} warning), "
+                           f"{alerts.get('alerts_new')} new, {alerts.get('alerts_resolved')} resolved, as of {alerts.get('as_of')}"),
         ("model", emb.get("model_id")),
         ("checks", _check_summary(result)),
         ("warehouse", os.environ.get("SB_WAREHOUSE")),

@@ -60,6 +60,19 @@ def crackerjack_db_path() -> Path:
     return _path_from_env("SB_CRACKERJACK_DB", samples_dir() / "crackerjack_integration.db")
 
 
+# The shipped Crackerjack samples end on this day; with them (and no SB_AS_OF) windows end here,
+# so the embedded default shows its planted trends and alerts however old the checkout is.
+SAMPLES_AS_OF = "2026-11-20T00:00:00Z"
+
+
+def quality_as_of() -> str:
+    """SB_AS_OF if set; the samples' reference instant when reading the samples; else '' (= now)."""
+    explicit = os.environ.get("SB_AS_OF", "").strip()
+    if explicit:
+        return explicit
+    return SAMPLES_AS_OF if crackerjack_db_path() == samples_dir() / "crackerjack_integration.db" else ""
+
+
 def reports_dir() -> Path:
     return _path_from_env("SB_REPORTS_DIR", data_dir() / "reports")
 

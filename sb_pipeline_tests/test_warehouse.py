@@ -51,17 +51,18 @@ def test_busy_warehouse_is_a_bounded_clear_error(tmp_path):
         assert time.monotonic() - started < 5
 
 
-def test_a_schema_1_warehouse_gains_the_knowledge_graph_tables_and_keeps_its_rows(tmp_path):
+def test_a_schema_1_warehouse_gains_the_newer_tables_and_keeps_its_rows(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as conn:
         conn.execute("INSERT INTO rejected_records VALUES ('r1', 'inbox', 'a:1', 'malformed_json', '{', now(), now())")
     c = duckdb.connect(str(path))  # make it look like a warehouse written before the knowledge graph existed
-    for table in ("kg_entities", "kg_source_relationships", "entity_embeddings", "entity_neighbors", "discovered_relationships", "graph_metrics"):
+    for table in ("kg_entities", "kg_source_relationships", "entity_embeddings", "entity_neighbors", "discovered_relationships",
+                  "graph_metrics", "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_series_trends", "quality_alerts"):
         c.execute(f"DROP TABLE {table}")
     c.execute("UPDATE sb_meta SET value = '1' WHERE key = 'schema_version'")
     c.close()
     with connect(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        assert {"kg_entities", "discovered_relationships", "graph_metrics"} <= tables
+        assert {"kg_entities", "discovered_relationships", "graph_metrics", "crackerjack_runs", "quality_alerts"} <= tables
         assert conn.execute("SELECT count(*) FROM rejected_records").fetchall() == [(1,)]
         assert conn.execute("SELECT value FROM sb_meta WHERE key = 'schema_version'").fetchall() == [(str(SCHEMA_VERSION),)]

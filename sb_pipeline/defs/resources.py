@@ -144,7 +144,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             crackerjack_db=_env("SB_CRACKERJACK_DB", settings.crackerjack_db_path()),
             snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
             reports_dir=_env("SB_REPORTS_DIR", settings.reports_dir()),
-            as_of=_env("SB_AS_OF", ""),
+            as_of=_env("SB_AS_OF", settings.quality_as_of()),
         ),
         "embedder": EmbedderResource(
             model_dir=_env("SB_MODEL_DIR", settings.model_dir()),

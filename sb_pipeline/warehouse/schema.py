@@ -10,7 +10,7 @@ import duckdb
 
 from sb_pipeline.embedding import EMBEDDING_DIM
 
-SCHEMA_VERSION = 2  # 1: conversation flow; 2: knowledge-graph and quality tables
+SCHEMA_VERSION = 3  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -133,7 +133,7 @@ DDL = [
         health VARCHAR NOT NULL,
         report JSON NOT NULL                   -- counts by type, degree distribution, recommendations
     )""",
-    # --- Crackerjack quality (schema 2)
+    # --- Crackerjack quality (schema 3)
     """CREATE TABLE IF NOT EXISTS crackerjack_runs (
         run_id VARCHAR PRIMARY KEY,            -- Crackerjack's result id
         command VARCHAR NOT NULL,
