@@ -53,3 +53,13 @@ def test_workspace_yaml_validates_with_the_dagster_cli():
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "sb_pipeline" in out.stdout + out.stderr
+
+
+def test_as_of_defaults_to_the_samples_reference_date_only_for_the_samples(monkeypatch, tmp_path):
+    from sb_pipeline import settings
+
+    assert settings.quality_as_of() == settings.SAMPLES_AS_OF
+    monkeypatch.setenv("SB_CRACKERJACK_DB", str(tmp_path / "mine.db"))
+    assert settings.quality_as_of() == ""  # a user's own database: windows end now
+    monkeypatch.setenv("SB_AS_OF", "2026-10-05T09:00:00+02:00")
+    assert settings.quality_as_of() == "2026-10-05T09:00:00+02:00"
