@@ -69,3 +69,14 @@ def replace_alerts(conn, alerts: pl.DataFrame) -> None:
                            (f"INSERT INTO quality_alerts ({cols}) SELECT {cols} FROM incoming_alerts", [])])
     finally:
         conn.unregister("incoming_alerts")
+
+
+def replace_report_table(conn, table: str, frame: pl.DataFrame, as_of, window_days: float) -> None:
+    """Derived report tables (command statistics, project insights) hold the latest computation only;
+    their columns follow the domain functions, so the table is recreated with them each run."""
+    conn.register("incoming_report_rows", frame)
+    try:
+        transaction(conn, [(f"CREATE OR REPLACE TABLE {table} AS SELECT ?::TIMESTAMPTZ AS as_of, ?::DOUBLE AS window_days, * "
+                            "FROM incoming_report_rows", [as_of, window_days])])
+    finally:
+        conn.unregister("incoming_report_rows")

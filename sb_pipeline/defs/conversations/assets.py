@@ -13,6 +13,7 @@ import polars as pl
 
 from sb_pipeline.conversations.chunking import chunk_id, chunk_text, text_hash
 from sb_pipeline.conversations.prepare import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, prepare_conversations, quarantine_frame
+from sb_pipeline.defs.metadata import markdown_table
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
 from sb_pipeline.sources import SourceRead
 from sb_pipeline.warehouse import conversations as store
@@ -28,16 +29,6 @@ class IngestConfig(dg.Config):
     min_chars: int = DEFAULT_MIN_CHARS
     max_chars: int = DEFAULT_MAX_CHARS
     rejected_share_warn: float = REJECTED_SHARE_WARN
-
-
-def _md_table(frame: pl.DataFrame) -> str:
-    if frame.height == 0:
-        return "_none_"
-    cols = frame.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.iter_rows():
-        lines.append("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
-    return "\n".join(lines)
 
 
 @dg.asset(
@@ -90,7 +81,7 @@ def raw_conversations(
         "secrets_redacted": dg.MetadataValue.int(prepared.secrets_redacted),
         "read_by_source": dg.MetadataValue.json(per_source),
         "sources_unavailable": dg.MetadataValue.json({r.source: r.notes for r in reads if not r.available}),
-        "newest": dg.MetadataValue.md(_md_table(newest)),
+        "newest": dg.MetadataValue.md(markdown_table(newest)),
     }
     check = dg.AssetCheckResult(
         check_name="rejected_share_below_threshold",

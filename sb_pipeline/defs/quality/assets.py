@@ -5,14 +5,21 @@ recomputed exactly. The downstream assets read the points back from the warehous
 between steps except through it.
 """
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from sb_pipeline.conversations.prepare import quarantine_frame
+from sb_pipeline.defs.metadata import markdown_table
 from sb_pipeline.defs.resources import QualityResource, WarehouseResource
 from sb_pipeline.quality.alerts import detect_alerts, improvements, lifecycle
 from sb_pipeline.quality.normalise import normalise
+from sb_pipeline.quality.render import render_html, render_markdown, write_report_files
+from sb_pipeline.quality.report import build_report
+from sb_pipeline.quality.statistics import command_statistics, performance_metrics, project_insights
 from sb_pipeline.quality.trends import period_stats, series_trends
 from sb_pipeline.sources.records import rejects_frame
 from sb_pipeline.warehouse import quality as store
@@ -115,3 +122,58 @@ def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, 
         "improvements": dg.MetadataValue.int(better.height),
         "alerts": dg.MetadataValue.md("\n".join(lines) or "✅ No quality alerts"),
     })
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("command_statistics", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
+                        description="Per command with >= 3 runs in the window: executions, success rate, execution times."),
+           dg.AssetSpec("project_insights", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
+                        description="Per project: executions, success rate, first/last run, days active."),
+           dg.AssetSpec("performance_metrics", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
+                        description="Overall execution times and the five slowest and fastest commands.")],
+    pool=WRITE_POOL,
+)
+def quality_statistics(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource):
+    """The seed monitor's statistics, over normalised projects and the window ending at as_of."""
+    as_of, days = quality.as_of_instant(), quality.window_days
+    with warehouse.connect() as conn:
+        runs = store.all_runs(conn)
+        commands = command_statistics(runs, as_of, days)
+        projects = project_insights(runs, as_of, days)
+        performance = performance_metrics(runs, as_of, days)
+        store.replace_report_table(conn, "command_statistics", commands, as_of, days)
+        store.replace_report_table(conn, "project_insights", projects, as_of, days)
+        store.replace_report_table(conn, "performance_metrics", pl.DataFrame({"report": [json.dumps(performance)]}), as_of, days)
+    yield dg.MaterializeResult(asset_key="command_statistics", metadata={
+        "dagster/row_count": dg.MetadataValue.int(commands.height),
+        "preview": dg.MetadataValue.md(markdown_table(commands.head(15), '_none in the window_'))})
+    yield dg.MaterializeResult(asset_key="project_insights", metadata={
+        "dagster/row_count": dg.MetadataValue.int(projects.height), "preview": dg.MetadataValue.md(markdown_table(projects.head(10), '_none in the window_'))})
+    yield dg.MaterializeResult(asset_key="performance_metrics", metadata={
+        "avg_execution_time": dg.MetadataValue.float(float(performance.get("avg_execution_time") or 0.0)),
+        "max_execution_time": dg.MetadataValue.float(float(performance.get("max_execution_time") or 0.0)),
+        "slowest_commands": dg.MetadataValue.json(performance.get("slowest_commands", []))})
+
+
+@dg.asset(group_name=GROUP, kinds={"html", "markdown"}, pool=WRITE_POOL,
+          deps=["quality_alerts", "quality_trends", "command_statistics", "project_insights", "performance_metrics"])
+def quality_report(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """`data/reports/quality-<date>.md`, `.json` (the seed monitor's keys, for existing consumers) and `.html`
+    (a self-contained dashboard: a trend chart per project x metric with alert markers, opens offline)."""
+    as_of, days = quality.as_of_instant(), quality.window_days
+    with warehouse.connect(read_only=True) as conn:
+        runs, points, alerts = store.all_runs(conn), store.all_points(conn), store.previous_alerts(conn)
+    report = build_report(runs, points, alerts, as_of, days, database_path=quality.crackerjack_db)
+    markdown = render_markdown(report)
+    files = write_report_files(report, markdown, render_html(report, points, alerts, as_of, days), Path(quality.reports_dir).expanduser())
+    return dg.MaterializeResult(metadata={
+        "summary": dg.MetadataValue.md(markdown),
+        "dashboard": dg.MetadataValue.url(files["html"].resolve().as_uri()),
+        "html": dg.MetadataValue.path(str(files["html"])),
+        "json": dg.MetadataValue.path(str(files["json"])),
+        "markdown": dg.MetadataValue.path(str(files["md"])),
+        "alerts": dg.MetadataValue.int(len(report["quality_alerts"])),
+        "recommendations": dg.MetadataValue.int(len(report["recommendations"])),
+        "as_of": dg.MetadataValue.text(as_of.isoformat()),
+    })
+
