@@ -10,7 +10,8 @@ from sb_pipeline.definitions import defs
 
 ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings",
           "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity",
-          "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_alerts"}
+          "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_alerts",
+          "command_statistics", "project_insights", "performance_metrics", "quality_report"}
 
 
 def test_definitions_load_with_assets_checks_and_resources():
