@@ -202,3 +202,20 @@ def test_as_of_reproducible_and_utc_only():
     assert detect_alerts(later, AS_OF, 14).equals(detect_alerts(pts, AS_OF, 14))  # runs after as_of ignored
     with pytest.raises(ValueError):
         detect_alerts(pts, datetime(2026, 8, 12, 12), 14)
+
+
+def test_sampled_theil_sen_agrees_with_the_exact_one_on_large_series():
+    """Above EXACT_THEIL_SEN_MAX points the pairwise slopes are sampled (1M points in ~4 s, not ~130 s)."""
+    import numpy as np
+    from scipy import stats
+
+    from sb_pipeline.quality.trends import EXACT_THEIL_SEN_MAX, theil_sen
+
+    rng = np.random.default_rng(3)
+    n = EXACT_THEIL_SEN_MAX * 3
+    x = np.sort(rng.uniform(0, 30, n))
+    y = 80 - 0.3 * x + rng.normal(0, 3, n)
+    exact = stats.theilslopes(y, x, alpha=0.95)
+    sampled = theil_sen(x, y)
+    assert all(abs(a - b) < 0.005 for a, b in zip(sampled, (exact[0], exact[2], exact[3])))
+    assert theil_sen(x, y) == sampled  # reproducible: a fixed seed
