@@ -14,12 +14,12 @@ renderer copes).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
 from sb_pipeline.quality.normalise import RUN_SCHEMA, project_key
-from sb_pipeline.quality.trends import utc, window
+from sb_pipeline.quality.trends import in_window, utc, window
 
 COMMAND_STATS_SCHEMA = {
     "command": pl.Utf8,
@@ -60,20 +60,8 @@ def iso(value: datetime | None) -> str | None:
 def run_window(runs: pl.DataFrame, as_of: datetime, days: float, project: str | None = None) -> pl.DataFrame:
     """Runs with ``as_of - days < observed_at <= as_of`` (UTC) and, if given, of ``project`` only; sorted by
     (observed_at, run_id)."""
-    if days <= 0:
-        raise ValueError("days must be positive")
-    end = utc(as_of)
-    start = end - timedelta(days=days)
     frame = runs if runs.width else pl.DataFrame(schema=RUN_SCHEMA)
-    ts = frame.schema["observed_at"]
-    col = pl.col("observed_at")
-    if isinstance(ts, pl.Datetime) and ts.time_zone is None:
-        col = col.dt.replace_time_zone("UTC")
-    elif isinstance(ts, pl.Datetime):
-        col = col.dt.convert_time_zone("UTC")
-    out = frame.with_columns(col.dt.cast_time_unit("us"), pl.col("execution_time").cast(pl.Float64)).filter(
-        (pl.col("observed_at") > start) & (pl.col("observed_at") <= end)
-    )
+    out = in_window(frame, as_of, days).with_columns(pl.col("execution_time").cast(pl.Float64))
     name = project_name(project)
     if name is not None:
         out = out.filter(pl.col("project") == name)

@@ -71,22 +71,27 @@ def utc(as_of: datetime) -> datetime:
     return as_of.astimezone(timezone.utc)
 
 
-def window(points: pl.DataFrame, as_of: datetime, days: float) -> pl.DataFrame:
-    """Points with ``as_of - days < observed_at <= as_of``, observed_at normalised to UTC microseconds,
-    sorted by (project, metric, observed_at) so 'first'/'last' and every later step are deterministic."""
+def in_window(frame: pl.DataFrame, as_of: datetime, days: float) -> pl.DataFrame:
+    """Rows with ``as_of - days < observed_at <= as_of``, observed_at as UTC microseconds (naive = UTC)."""
     if days <= 0:
         raise ValueError("days must be positive")
     end = utc(as_of)
     start = end - timedelta(days=days)
-    ts = points.schema["observed_at"]
+    ts = frame.schema["observed_at"]
     col = pl.col("observed_at")
     if isinstance(ts, pl.Datetime) and ts.time_zone is None:
         col = col.dt.replace_time_zone("UTC")
     elif isinstance(ts, pl.Datetime):
         col = col.dt.convert_time_zone("UTC")
+    return frame.with_columns(col.dt.cast_time_unit("us")).filter((pl.col("observed_at") > start) & (pl.col("observed_at") <= end))
+
+
+def window(points: pl.DataFrame, as_of: datetime, days: float) -> pl.DataFrame:
+    """Points in the window with a value, sorted by (project, metric, observed_at) so 'first'/'last' and
+    every later step are deterministic."""
     return (
-        points.with_columns(col.dt.cast_time_unit("us"), pl.col("value").cast(pl.Float64))
-        .filter((pl.col("observed_at") > start) & (pl.col("observed_at") <= end) & pl.col("value").is_not_null())
+        in_window(points, as_of, days).with_columns(pl.col("value").cast(pl.Float64))
+        .filter(pl.col("value").is_not_null())
         .sort([*KEYS, "observed_at", "value"])
     )
 
