@@ -195,7 +195,12 @@ def render_html(report: dict, points: pl.DataFrame, alerts: pl.DataFrame | None,
         live = alerts.filter(pl.col("status") != "resolved") if "status" in alerts.columns else alerts
         active = {(r["project"], r["metric"]): r for r in live.to_dicts()}
     first = True
-    for (project, metric), g in w.group_by(KEYS, maintain_order=True):
+    series = w.partition_by(KEYS, as_dict=True, maintain_order=True)
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    # Alerting series first (worst first), then the rest in name order: the page opens on what needs doing.
+    ordered = sorted(series, key=lambda key: (rank.get(active[key]["severity"], 3) if key in active else 4, key))
+    for project, metric in ordered:
+        g = series[(project, metric)]
         fig = _series_figure(g, project, metric, end, days, active.get((project, metric)))
         div = fig.to_html(full_html=False, include_plotlyjs=first, div_id=f"chart-{project}-{metric}")
         first = False
