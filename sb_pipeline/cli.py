@@ -294,7 +294,12 @@ def quality_report(
     if not read.available:
         console.print(f"[red]Cannot read the Crackerjack database: {'; '.join(read.notes)}[/red]")
         raise typer.Exit(2)
-    frames = normalise(read)
+    try:
+        aliases = settings.quality_project_aliases()
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+    frames = normalise(read, known_roots=aliases)
     name = project_key(project) if project else None
     bands = _alert_bands(alert_threshold)
     before = detect_alerts(frames.points, end - timedelta(days=7), days, bands=bands, recent_days=min(7.0, days / 2))

@@ -73,6 +73,23 @@ def quality_as_of() -> str:
     return SAMPLES_AS_OF if crackerjack_db_path() == samples_dir() / "crackerjack_integration.db" else ""
 
 
+def quality_project_aliases() -> dict[str, str]:
+    """SB_QUALITY_PROJECT_ALIASES: JSON {path or path prefix: project}, e.g. {".": "session-buddy"} says where
+    the runs recorded with a bare "." happened. Invalid JSON raises, naming the variable."""
+    import json
+
+    text = os.environ.get("SB_QUALITY_PROJECT_ALIASES", "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"SB_QUALITY_PROJECT_ALIASES is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError('SB_QUALITY_PROJECT_ALIASES must be a JSON object of strings, e.g. {".": "my-project"}')
+    return value
+
+
 def reports_dir() -> Path:
     return _path_from_env("SB_REPORTS_DIR", data_dir() / "reports")
 

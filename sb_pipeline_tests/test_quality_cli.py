@@ -61,3 +61,15 @@ def test_the_asset_writes_dated_files_linked_from_metadata(tmp_path):
     meta = materialization_metadata(result, "quality_report")
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["quality-2026-11-20.html", "quality-2026-11-20.json", "quality-2026-11-20.md"]
     assert meta["alerts"] == 2 and meta["dashboard"].startswith("file://") and "Quality Alerts" in meta["summary"]
+
+
+def test_project_aliases_place_the_dot_runs(monkeypatch):
+    before = json.loads(invoke("--format", "json", "--as-of", AS_OF).output)
+    monkeypatch.setenv("SB_QUALITY_PROJECT_ALIASES", '{".": "fastblocks"}')
+    after = json.loads(invoke("--format", "json", "--as-of", AS_OF).output)
+    unknown_before = before["project_insights"].get("unknown", {}).get("executions", 0)
+    assert unknown_before > 0
+    assert after["project_insights"]["fastblocks"]["executions"] > before["project_insights"]["fastblocks"]["executions"]
+    monkeypatch.setenv("SB_QUALITY_PROJECT_ALIASES", "{not json")
+    bad = invoke("--as-of", AS_OF)
+    assert bad.exit_code == 2 and "SB_QUALITY_PROJECT_ALIASES" in bad.output

@@ -9,6 +9,7 @@ the same values.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,11 +87,17 @@ class QualityResource(dg.ConfigurableResource):
     as_of: str = ""
     window_days: float = 30.0
     recent_days: float = 7.0  # the part of the window compared with the rest (a weekly report's week)
+    project_aliases: str = ""  # JSON {path or prefix: project}, see settings.quality_project_aliases
 
     def read(self):
         from sb_pipeline.sources.crackerjack_db import read_crackerjack
 
         return read_crackerjack(_expand(self.crackerjack_db), _expand(self.snapshot_dir))
+
+    def aliases(self) -> dict[str, str]:
+        import json
+
+        return json.loads(self.project_aliases) if self.project_aliases.strip() else {}
 
     def as_of_instant(self):
         from datetime import datetime, timezone
@@ -145,6 +152,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
             reports_dir=_env("SB_REPORTS_DIR", settings.reports_dir()),
             as_of=_env("SB_AS_OF", settings.quality_as_of()),
+            project_aliases=_env("SB_QUALITY_PROJECT_ALIASES", json.dumps(settings.quality_project_aliases())),
         ),
         "embedder": EmbedderResource(
             model_dir=_env("SB_MODEL_DIR", settings.model_dir()),

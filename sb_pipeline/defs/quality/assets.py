@@ -41,7 +41,7 @@ WRITE_POOL = "duckdb_write"
 def crackerjack_source(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource):
     """One snapshot read of crackerjack_integration.db feeds both tables; only rows not seen before are added."""
     read = quality.read()
-    frames = normalise(read)
+    frames = normalise(read, known_roots=quality.aliases())
     for note in frames.notes:
         (context.log.info if read.available else context.log.warning)(f"crackerjack: {note}")
     with warehouse.connect() as conn:
