@@ -4,12 +4,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from sb_pipeline import settings
+from sb_pipeline.defs.automation import apply_policies, build_automation
 from sb_pipeline.defs.resources import build_resources
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        dg.Definitions(resources=build_resources()),
-    )
+    resources = dg.Definitions(resources=build_resources())  # also reads .env
+    assets = dg.Definitions.merge(dg.load_from_defs_folder(path_within_project=Path(__file__).parent), resources)
+    return dg.Definitions.merge(apply_policies(assets), build_automation(settings.schedule_timezone()))

@@ -107,6 +107,11 @@ def embedding_profile() -> str:
     return os.environ.get("SB_EMBEDDING_PROFILE", "").strip() or "fp32"
 
 
+def schedule_timezone() -> str:
+    """SB_SCHEDULE_TZ: the zone the weekly schedule's Monday 09:00 is read in (default UTC)."""
+    return os.environ.get("SB_SCHEDULE_TZ", "").strip() or "UTC"
+
+
 def load_dotenv_files() -> None:
     """Read `.env` from the working directory and the project root; real env wins."""
     from dotenv import load_dotenv

@@ -1,17 +1,18 @@
 """Checks on the conversation flow that need the warehouse (the rejected-share check is emitted by
-`raw_conversations` itself, which knows the run's counts)."""
+`raw_conversations` itself, which knows the run's counts). Assets are named by key, not imported: the defs
+loader would otherwise see each asset twice once policies are mapped over the specs."""
 
 
 from datetime import datetime, timezone
 
 import dagster as dg
 
-from sb_pipeline.defs.conversations.assets import WRITE_POOL, conversation_embeddings, raw_conversations
+from sb_pipeline.defs.conversations.assets import WRITE_POOL
 from sb_pipeline.defs.resources import EmbedderResource, WarehouseResource
 from sb_pipeline.warehouse import conversations as store
 
 
-@dg.asset_check(asset=raw_conversations, pool=WRITE_POOL, blocking=True)
+@dg.asset_check(asset="raw_conversations", pool=WRITE_POOL, blocking=True)
 def conversation_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No conversation id and no content appears twice (a retry or re-run must never duplicate)."""
     with warehouse.connect(read_only=True) as conn:
@@ -25,7 +26,7 @@ def conversation_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult
     )
 
 
-@dg.asset_check(asset=conversation_embeddings, pool=WRITE_POOL)
+@dg.asset_check(asset="conversation_embeddings", pool=WRITE_POOL)
 def embedding_coverage_complete(embedder: EmbedderResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Every chunk has a vector from the current model (vectors of another model do not count)."""
     model_id = embedder.get().model_id

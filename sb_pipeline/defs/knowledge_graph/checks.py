@@ -1,13 +1,13 @@
-"""Checks on the knowledge-graph flow that read the warehouse."""
+"""Checks on the knowledge-graph flow. Assets are named by key, not imported (see conversations/checks.py)."""
 
 import dagster as dg
 
-from sb_pipeline.defs.knowledge_graph.assets import WRITE_POOL, discovered_relationships
+from sb_pipeline.defs.knowledge_graph.assets import WRITE_POOL
 from sb_pipeline.defs.resources import EmbedderResource, WarehouseResource
 from sb_pipeline.knowledge_graph.quality import evaluate, load_labelled
 
 
-@dg.asset_check(asset=discovered_relationships, pool=WRITE_POOL, blocking=True)
+@dg.asset_check(asset="discovered_relationships", pool=WRITE_POOL, blocking=True)
 def edges_are_simple(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No self-loops, no pair twice (in either direction), no pair the source graph already relates."""
     with warehouse.connect(read_only=True) as conn:
@@ -30,7 +30,7 @@ def edges_are_simple(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 PRECISION_FLOOR = 0.75
 
 
-@dg.asset_check(asset=discovered_relationships)
+@dg.asset_check(asset="discovered_relationships")
 def discovery_precision(embedder: EmbedderResource) -> dg.AssetCheckResult:
     """How often discovery is right, re-measured with the current model on labelled pairs of a real graph
     (the UMLS semantic network, see sb_pipeline/knowledge_graph/labelled/PROVENANCE.md). A model or rule

@@ -1,0 +1,42 @@
+"""The weekly schedule, declarative automation downstream, and freshness: what runs when."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from croniter import croniter
+
+from sb_pipeline.defs.automation import ROOTS, WEEKLY_CRON
+from sb_pipeline.definitions import defs
+
+
+def test_weekly_schedule_fires_monday_nine_in_the_configured_zone(monkeypatch):
+    schedule = defs().resolve_schedule_def("weekly_refresh_schedule")
+    assert schedule.cron_schedule == WEEKLY_CRON and schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    fires = croniter(WEEKLY_CRON, datetime(2026, 11, 24, 12, 0))  # a Tuesday
+    assert [fires.get_next(datetime) for _ in range(2)] == [datetime(2026, 11, 30, 9, 0), datetime(2026, 12, 7, 9, 0)]
+    monkeypatch.setenv("SB_SCHEDULE_TZ", "Europe/Berlin")
+    assert defs().resolve_schedule_def("weekly_refresh_schedule").execution_timezone == "Europe/Berlin"
+
+
+def test_the_schedule_requests_the_roots_only():
+    d = defs()
+    schedule = d.resolve_schedule_def("weekly_refresh_schedule")
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("UTC")))
+    (request,) = schedule.evaluate_tick(context).run_requests
+    job = d.resolve_job_def("weekly_refresh")
+    assert request.job_name in (None, "weekly_refresh")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == set(ROOTS)
+
+
+def test_downstream_follows_by_automation_and_everything_has_freshness():
+    d = defs()
+    graph = d.resolve_asset_graph()
+    sensor = d.resolve_sensor_def("sb_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        is_root = key.to_user_string() in ROOTS
+        assert (node.automation_condition is None) == is_root, key
+        assert node.freshness_policy is not None and node.freshness_policy.fail_window.to_timedelta() == timedelta(days=8)
