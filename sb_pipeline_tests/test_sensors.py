@@ -46,3 +46,35 @@ def test_crackerjack_sensor_and_a_missing_database(tmp_path):
     shutil.copyfile(SAMPLES / "crackerjack_integration.db", db)
     appeared = tick(new_crackerjack_runs_sensor, missing.cursor, quality=quality)
     assert appeared.run_requests[0].run_key.startswith("crackerjack-") and appeared.cursor != missing.cursor
+
+
+def test_embedding_backfill_follows_the_event_log(tmp_path):
+    from sb_pipeline.defs.resources import EmbedderResource
+    from sb_pipeline.defs.sensors import embedding_backfill_sensor
+    from sb_pipeline.embedding.model_store import cached_model_id
+    from sb_pipeline_tests.conftest import REPO
+
+    embedder = EmbedderResource(model_dir=str(REPO / "data" / "models"))
+    current = cached_model_id(REPO / "data" / "models")
+    assert current and current.startswith("all-MiniLM-L6-v2/fp32/")
+
+    def report(asset, **metadata):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, metadata=metadata))
+
+    def evaluate():
+        return embedding_backfill_sensor(dg.build_sensor_context(instance=instance, resources={"embedder": embedder}))
+
+    with dg.instance_for_test() as instance:
+        assert isinstance(evaluate(), dg.SkipReason)  # nothing built yet: nothing to backfill
+        report("conversation_embeddings", model_id=current, chunk_coverage_pct=100.0)
+        report("entity_embeddings", model_id=current, coverage=1.0)
+        assert isinstance(evaluate(), dg.SkipReason)
+        report("conversation_embeddings", model_id=current, chunk_coverage_pct=97.5)
+        first = evaluate()
+        assert [k.to_user_string() for k in first.asset_selection] == ["conversation_embeddings"]
+        assert "coverage_below_full" in first.tags["sb/backfill"]
+        assert evaluate().run_key == first.run_key  # the same stale state: the same key, launched once
+        report("entity_embeddings", model_id="all-MiniLM-L6-v2/fp32/000000000000", coverage=1.0)
+        both = evaluate()
+        assert {k.to_user_string() for k in both.asset_selection} == {"conversation_embeddings", "entity_embeddings"}
+        assert "model_changed" in both.tags["sb/backfill"] and both.run_key != first.run_key

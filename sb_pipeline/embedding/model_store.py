@@ -228,3 +228,16 @@ def ensure_model(model_dir: Path | None = None, profile: str = "fp32") -> Cached
                 if cached is None:
                     raise RuntimeError(f"freshly built model at {target} failed validation")
     return cached
+
+
+def cached_model_id(model_dir: Path | None = None, profile: str = "fp32") -> str | None:
+    """The model id in the cache's manifest, read without hashing anything (cheap enough for a sensor
+    tick); None when no model has been built yet. Loading still validates everything."""
+    if model_dir is None:
+        from sb_pipeline.settings import model_dir as default_model_dir
+
+        model_dir = default_model_dir()
+    try:
+        return json.loads((cache_dir(Path(model_dir), profile) / MANIFEST_FILE).read_text())["model_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
