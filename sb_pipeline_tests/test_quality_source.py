@@ -272,3 +272,25 @@ def test_sqlite_wal_is_read_from_the_copy(tmp_path):
         assert read.results["id"].to_list() == ["cj_1"]
     finally:
         writer.close()
+
+
+def test_sqlite_wal_travels_with_the_snapshot(tmp_path):
+    """Rows committed to SQLite's -wal but not checkpointed are read; the original is not touched."""
+    import sqlite3
+
+    from sb_pipeline.sources.crackerjack_db import read_crackerjack
+
+    db = tmp_path / "cj.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE crackerjack_results(id TEXT PRIMARY KEY, command TEXT NOT NULL, exit_code INTEGER, "
+                 "execution_time REAL, timestamp TIMESTAMP, working_directory TEXT)")
+    conn.execute("INSERT INTO crackerjack_results VALUES ('cj_1', 'test', 0, 1.5, '2026-11-01T10:00:00+00:00', '/p/acb')")
+    conn.commit()  # kept open: the row lives only in cj.db-wal
+    try:
+        assert (tmp_path / "cj.db-wal").stat().st_size > 0
+        read = read_crackerjack(db, tmp_path / "snap")
+        assert read.available and read.results["id"].to_list() == ["cj_1"]
+    finally:
+        conn.close()

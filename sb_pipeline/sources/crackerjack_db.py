@@ -14,7 +14,6 @@ dynamically typed) becomes null and is counted in a note. The large `stdout`/`st
 from __future__ import annotations
 
 import math
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from sb_pipeline.sources.snapshot import snapshot_copy
 SOURCE = "crackerjack"
 TABLES = ("crackerjack_results", "quality_metrics_history", "test_results", "progress_snapshots")
 SKIP_COLUMNS = {"crackerjack_results": {"stdout", "stderr"}}
-SQLITE_SIDE_FILES = ("-wal",)
 
 
 @dataclass
@@ -111,10 +109,6 @@ def read_crackerjack(path: Path | str, snapshot_root: Path | str) -> Crackerjack
         return CrackerjackRead.unavailable(path, f"{path}: not found")
     try:
         with snapshot_copy(path, Path(snapshot_root)) as (copy, stable):
-            for suffix in SQLITE_SIDE_FILES:  # snapshot_copy knows DuckDB's `.wal`; SQLite's is `-wal`
-                side = path.with_name(path.name + suffix)
-                if side.exists():
-                    shutil.copyfile(side, copy.with_name(copy.name + suffix))
             out = CrackerjackRead(path=str(path))
             if not stable:
                 out.notes.append(f"{path}: changed while being copied; read the last copy")

@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from sb_pipeline.sources.snapshot import SIDE_FILES
+
 
 def _entry(path: Path) -> list[int] | None:
     try:
@@ -26,7 +28,7 @@ def fingerprint(files: list[Path] = (), folders: list[tuple[Path, str]] = ()) ->
     entries: dict[str, list[int] | None] = {}
     for path in files:
         path = Path(path).expanduser()
-        for candidate in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + "-wal")):
+        for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)):
             if candidate == path or candidate.exists():
                 entries[str(candidate)] = _entry(candidate)
     for folder, pattern in folders:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-SIDE_FILES = (".wal",)
+SIDE_FILES = (".wal", "-wal")  # DuckDB's and SQLite's write-ahead logs: copied with the file, under the same stability check
 
 
 def _signature(path: Path) -> tuple:
