@@ -22,9 +22,20 @@ def zone(name: str | None) -> tzinfo:
 
 
 def to_utc(value: object, naive_tz: tzinfo = timezone.utc) -> datetime | None:
-    """Parse `value` to an aware UTC datetime; None stays None; garbage raises ValueError."""
+    """Parse `value` to an aware UTC datetime; None stays None; garbage raises ValueError.
+
+    Only ValueError: absurd values (`1e20` or a 400-digit epoch, year 1 with a positive offset)
+    make the datetime machinery raise OverflowError or OSError, which are turned into ValueError
+    here so that every caller's `except ValueError` rejects the row instead of failing the read."""
     if value is None:
         return None
+    try:
+        return _to_utc(value, naive_tz)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"timestamp out of range: {str(value)[:40]!r}") from exc
+
+
+def _to_utc(value: object, naive_tz: tzinfo) -> datetime:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
