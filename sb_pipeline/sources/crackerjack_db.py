@@ -68,7 +68,8 @@ def _coerce(value: object, dtype: pl.DataType) -> tuple[object, bool]:
         if dtype == pl.Int64:
             if isinstance(value, float) and not value.is_integer():
                 return None, False
-            return int(value), True
+            number = int(value)  # SQLite stores '1e30' in an INTEGER column as REAL 1e30: beyond Int64
+            return (number, True) if -(2**63) <= number < 2**63 else (None, False)
         if dtype == pl.Float64:
             if isinstance(value, (bytes, str)) and not str(value).strip():
                 return None, False
@@ -82,13 +83,20 @@ def _coerce(value: object, dtype: pl.DataType) -> tuple[object, bool]:
     return valid_utf8(str(value)), True
 
 
+def quote_identifier(name: str) -> str:
+    """An SQL identifier in double quotes, embedded quotes doubled (SQL standard, SQLite and DuckDB):
+    a column named `a"b` or `x"; DROP TABLE t; --` stays one identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def _read_table(conn: sqlite3.Connection, table: str, info: list[tuple], notes: list[str]) -> pl.DataFrame:
     cols = [(name, _dtype(decl)) for _, name, decl, *_ in info if name not in SKIP_COLUMNS.get(table, set())]
     schema = {name: dtype for name, dtype in cols}
-    select = ", ".join(f'"{name}"' for name, _ in cols)
+    select = ", ".join(quote_identifier(name) for name, _ in cols)
     rows, bad = [], 0
-    # Identifiers come from the file's own catalogue and are quoted; no user text reaches SQL.
-    for values in conn.execute(f'SELECT {select} FROM "{table}"'):
+    # `table` is one of our constant TABLES; the column names come from the file's catalogue and are
+    # quoted with quote_identifier (identifiers cannot be `?` parameters). Values are never formatted in.
+    for values in conn.execute(f"SELECT {select} FROM {quote_identifier(table)}"):
         row = []
         for (name, dtype), value in zip(cols, values):
             v, ok = _coerce(value, dtype)
@@ -115,7 +123,10 @@ def read_crackerjack(path: Path | str, snapshot_root: Path | str) -> Crackerjack
             conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
             try:
                 names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-                infos = {name: conn.execute(f'PRAGMA table_info("{name}")').fetchall() for name in names}
+                # A table name is source text (a file may hold a table named `x"; DROP ...`): it is bound
+                # as a parameter of the pragma_table_info table function, never formatted into SQL.
+                infos = {name: conn.execute("SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?)",
+                                            [name]).fetchall() for name in names}
                 out.columns = {name: [c[1] for c in info] for name, info in infos.items()}
                 frames = {}
                 for table in TABLES:
