@@ -3,7 +3,9 @@
 A real file holds V1 `conversations`/`reflections`, Oneiric adapter `<collection>_conversations`
 /`<collection>_reflections`, E3 `conversations_v2`/`reflections_v2` and, after the opt-in uuid7
 migration, canonical `conversations`/`reflections` with V2 columns, side by side. Tables and
-columns are discovered, never assumed. Content written with lone surrogates is stored as
+columns are discovered, never assumed. A row without an id is rejected (`missing_field:id`), one
+whose content is not text (`wrong_type:content`), whose `__SB64__` payload is not base64 (`bad_sb64`)
+or whose timestamp is out of range (`bad_timestamp`). Content written with lone surrogates is stored as
 `__SB64__` + base64 and decoded here. Naive timestamps are read in the configured zone.
 Stored vectors are ignored: they come from several incompatible models (see the reference, §2).
 """
@@ -57,7 +59,7 @@ def _project_of(row: dict) -> str | None:
     if isinstance(meta, str) and meta:
         try:
             meta = json.loads(meta)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting; the row is kept
             return None
     if isinstance(meta, dict) and meta.get("project"):
         return str(meta["project"])
@@ -81,12 +83,17 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
         notes.append(f"{table}: no id/content column, skipped")
         return
     select = ", ".join(f'"{c}"' for c in present)
-    # Identifiers come from the file's own catalogue and are quoted; no user text reaches SQL.
+    # Identifiers only: the columns are our own constants (`wanted`), the table name comes from the file's
+    # catalogue but matched _CONVERSATION_TABLE/_REFLECTION_TABLE ([a-z0-9_] only, no quote can occur).
+    # No value is ever formatted into SQL.
     result = conn.execute(f'SELECT {select} FROM "{table}"')
     names = [d[0] for d in result.description]
     for values in result.fetchall():
         row = dict(zip(names, values))
         ref = f"{table}:{row['id']}"
+        if row["id"] is None:  # no identity: a NULL would become the key "table:None" shared by every such row
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="missing_field:id", excerpt=excerpt(str(row.get("content")))))
+            continue
         content = row.get("content")
         if not isinstance(content, str):
             rejects.append(dict(source=SOURCE, source_ref=ref, reason="wrong_type:content", excerpt=excerpt(str(content))))
