@@ -5,7 +5,9 @@ name: a resumed session copies its history into a new file, so lines are grouped
 de-duplicated by their `uuid`). Kept: user and assistant text, and a one-line form of each tool
 call. Skipped as noise: summaries (kept as the title), file-history snapshots, system lines, meta
 lines (slash-command caveats), sidechain (sub-agent) lines, thinking blocks and tool results.
-A bad line (invalid UTF-8, malformed or truncated JSON, not an object) is rejected alone.
+A bad line (invalid UTF-8, malformed or truncated JSON, not an object; a user or assistant line whose
+`message` is missing or not an object, or whose `timestamp` is present but does not parse) is rejected
+alone. A UTF-8 BOM at the start of a file and CRLF line ends are allowed.
 Sessions longer than `max_chars` are split at turn boundaries into parts, so nothing is dropped.
 """
 
@@ -80,13 +82,10 @@ class _Session:
             self.seen_uuids.add(uid)
         self.cwd = self.cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
         self.branch = self.branch or (event.get("gitBranch") if isinstance(event.get("gitBranch"), str) else None)
-        try:
-            ts = to_utc(event.get("timestamp"), timezone.utc)
-        except ValueError:
-            ts = None
+        ts = event["_ts"]  # parsed (or rejected) by the reader
         if ts is not None:
             self.stamps.append(ts)
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
+        message = event["message"]
         role = "User" if event.get("type") == "user" else "Assistant"
         for text in _texts(message.get("content")):
             if not _is_noise_text(text):
@@ -142,6 +141,8 @@ def read_transcripts(root: Path, max_chars: int = 50_000) -> SourceRead:
         except OSError as exc:
             rejects.append(dict(source=SOURCE, source_ref=rel, reason="unreadable_file", excerpt=excerpt(str(exc))))
             continue
+        if data.startswith(b"\xef\xbb\xbf"):  # a BOM (an editor's save) would make line 1 malformed
+            data = data[3:]
         for lineno, raw in enumerate(data.split(b"\n"), start=1):
             ref = f"{rel}:{lineno}"
             if not raw.strip():
@@ -164,6 +165,15 @@ def read_transcripts(root: Path, max_chars: int = 50_000) -> SourceRead:
                 titles.setdefault(rel, event["summary"])
                 continue
             if kind not in ("user", "assistant") or event.get("isMeta") or event.get("isSidechain"):
+                continue
+            if not isinstance(event.get("message"), dict):
+                reason = "missing_field:message" if event.get("message") is None else "wrong_type:message"
+                rejects.append(dict(source=SOURCE, source_ref=ref, reason=reason, excerpt=excerpt(text)))
+                continue
+            try:
+                event["_ts"] = to_utc(event.get("timestamp"), timezone.utc)
+            except ValueError:
+                rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_timestamp", excerpt=excerpt(text)))
                 continue
             sid = event.get("sessionId") if isinstance(event.get("sessionId"), str) else path.stem
             session = sessions.get(sid)
