@@ -4,7 +4,9 @@ One JSON object per line: `{"id": str, "project": str, "timestamp": ISO 8601, "c
 `content` is required; `id` is the tool's own identity for the item (without it the content is
 the identity); `project` and `timestamp` are optional, but a timestamp that is present must parse.
 Files are read as UTF-8 (a BOM is allowed), CRLF or LF. A second line reusing an id with other
-content is rejected (`duplicate_id`); the same id with the same content is one item.
+content is rejected (`duplicate_id`); the same id with the same content is one item. An `id` must be
+a string or an integer (else `wrong_type:id`); an empty or blank one counts as no id. Blank lines are
+skipped, every other line is kept, merged into an earlier identical item, or rejected with a reason.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from datetime import timezone, tzinfo
 from pathlib import Path
 
-from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame
+from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "inbox"
@@ -65,6 +67,10 @@ def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
             if not isinstance(content, str):
                 _reject(rejects, ref, "wrong_type:content", text)
                 continue
+            item_id = item.get("id")
+            if item_id is not None and (isinstance(item_id, bool) or not isinstance(item_id, (str, int))):
+                _reject(rejects, ref, "wrong_type:id", text)
+                continue
             project = item.get("project")
             if project is not None and not isinstance(project, str):
                 _reject(rejects, ref, "wrong_type:project", text)
@@ -75,8 +81,8 @@ def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
                 _reject(rejects, ref, "bad_timestamp", text)
                 continue
             content_hash = hashlib.sha256(content.encode("utf-8", errors="surrogatepass")).hexdigest()
-            item_id = item.get("id")
-            key = str(item_id) if isinstance(item_id, (str, int)) and str(item_id).strip() else f"sha256:{content_hash}"
+            # valid_utf8: two ids differing only in lone surrogates are one key once stored
+            key = valid_utf8(str(item_id)) if item_id is not None and str(item_id).strip() else f"sha256:{content_hash}"
             if key in seen:
                 if seen[key] != content_hash:
                     _reject(rejects, ref, "duplicate_id", text)
@@ -91,7 +97,7 @@ def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
                     project=project or None,
                     started_at=started_at,
                     content=content,
-                    metadata=json.dumps({"file": rel, "line": lineno, "id": item_id if isinstance(item_id, (str, int)) else None}),
+                    metadata=json.dumps({"file": rel, "line": lineno, "id": item_id}),
                 )
             )
     return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
