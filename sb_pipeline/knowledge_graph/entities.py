@@ -5,6 +5,8 @@ comparable; here every entity's text is `name (type): observation; observation; 
 and its hash decides when it must be re-embedded. Names are unique only by convention in the
 source: entities whose names differ only by case or spacing are merged into the earliest one
 (observations united, relationships re-pointed) and the others are recorded as `duplicate_name`.
+Two rows with the same source id (possible only in a table without a primary key) would share one
+`entity_id`: the first (in created_at, id order) is kept, the others are rejected as `duplicate_id`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def entity_id(source_id: str) -> str:
 
 
 def normalise_name(name: str | None) -> str:
-    return " ".join((name or "").split())
+    """Whitespace collapsed, NUL bytes dropped (as in conversation text)."""
+    return " ".join((name or "").replace("\x00", "").split())
 
 
 def normalise_type(raw: str | None) -> str | None:
@@ -70,8 +73,13 @@ def normalise_entities(entities: pl.DataFrame, relations: pl.DataFrame) -> tuple
     kept: dict[str, dict] = {}  # casefolded name -> entity row
     alias_of: dict[str, str] = {}  # source id -> kept entity id
     ordered = entities.sort(["created_at", "source_id"], nulls_last=True)
+    seen_ids: set[str] = set()
     for row in ordered.iter_rows(named=True):
         ref = f"kg_entities:{row['source_id']}"
+        if row["source_id"] in seen_ids:
+            rejects.append(dict(source=SOURCE, source_ref=ref, reason="duplicate_id", excerpt=excerpt(f"{row['name']!r}")))
+            continue
+        seen_ids.add(row["source_id"])
         name = normalise_name(row["name"])
         if not name:
             rejects.append(dict(source=SOURCE, source_ref=ref, reason="missing_name", excerpt=excerpt(repr(row["name"]))))
@@ -80,7 +88,7 @@ def normalise_entities(entities: pl.DataFrame, relations: pl.DataFrame) -> tuple
         if etype is None:
             rejects.append(dict(source=SOURCE, source_ref=ref, reason="unknown_type", excerpt=excerpt(f"{name}: {row['entity_type']!r}")))
             continue
-        observations = [" ".join(o.split()) for o in row["observations"] or [] if o and o.strip()]
+        observations = [normalise_name(o) for o in row["observations"] or [] if o and normalise_name(o)]
         key = name.casefold()
         if key in kept:
             target = kept[key]
