@@ -34,6 +34,12 @@ Metric types: only WHITELIST reaches `points`. `health_*` (0/1 scale, `crackerja
 (synthetic rows) and the legacy `parsed_*` scores are counted by type in `counts["foreign_metric_types"]`.
 Values must be finite and within 0-100 (every whitelisted score is a percentage) -> else `value_out_of_range`.
 
+Ids: a row without an id is rejected (`missing_id`); a second row with an id already read (possible in a
+table without a primary key) is rejected as `duplicate_id` and the first, in the file's row order, is kept:
+the warehouse appends by id, so the second would otherwise vanish without a trace.
+An `execution_time` that is NaN, infinite or negative -> `bad_execution_time`.
+A run's `command` is stored with secrets redacted (a `--token=...` on the command line).
+
 `formula_era`: lint_score, security_score and complexity_score changed formula on 2026-07-27 (Crackerjack
 commit 7b1a379 and neighbours), a level shift: points before 2026-07-27T00:00Z are `v1`, from then `v2`.
 Every other metric is `v2` throughout. Trend code must never compare across eras.
@@ -52,6 +58,7 @@ from datetime import datetime, timezone, tzinfo
 
 import polars as pl
 
+from sb_pipeline.conversations.redaction import redact
 from sb_pipeline.sources.records import excerpt
 from sb_pipeline.sources.timestamps import to_utc
 
@@ -165,6 +172,9 @@ def normalise(read, known_roots: Mapping[str, str] | None = None, naive_tz: tzin
         if rid is None:
             _reject(rejects, ref, "missing_id", row)
             continue
+        if rid in result_project:
+            _reject(rejects, ref, "duplicate_id", row)
+            continue
         project = project_key(row.get("working_directory"), known_roots)
         result_project[rid] = project
         if row.get("command") == SYNTHETIC_COMMAND or str(rid).startswith(SYNTHETIC_PREFIX):
@@ -183,10 +193,13 @@ def normalise(read, known_roots: Mapping[str, str] | None = None, naive_tz: tzin
             _reject(rejects, ref, "bad_execution_time", str(exec_time))
             continue
         exit_code = row.get("exit_code")
-        runs.append(dict(run_id=rid, command=row.get("command"), exit_code=exit_code, success=exit_code == 0,
+        command = row.get("command")
+        command = redact(command).text if isinstance(command, str) else command  # `--token=...` on a command line
+        runs.append(dict(run_id=rid, command=command, exit_code=exit_code, success=exit_code == 0,
                          execution_time=exec_time, observed_at=observed, project=project, source_ref=ref))
 
     points: list[dict] = []
+    seen_metric_ids: set = set()
     metric_rows = _rows(read.metrics)
     for row in metric_rows:
         mid = row.get("id")
@@ -199,6 +212,13 @@ def normalise(read, known_roots: Mapping[str, str] | None = None, naive_tz: tzin
         if rid in synthetic:
             counts["synthetic_metric_rows"] += 1
             continue
+        if mid is None:
+            _reject(rejects, ref, "missing_id", row)
+            continue
+        if mid in seen_metric_ids:
+            _reject(rejects, ref, "duplicate_id", row)
+            continue
+        seen_metric_ids.add(mid)
         stamp = row.get("timestamp")
         try:
             observed = to_utc(stamp, naive_tz) if stamp is not None else result_time.get(rid)
