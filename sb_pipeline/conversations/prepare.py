@@ -2,20 +2,26 @@
 
 Order matters: text is cleaned (NUL bytes, lone surrogates, CRLF), secrets are redacted, and
 only then is anything hashed, filtered or stored, so no secret reaches the warehouse or the
-embedder. `conversation_id` hashes where an item comes from (source + the source's own key: a
+embedder. The metadata's string values (a transcript's title, cwd and git branch, an inbox id) are
+redacted too: they are stored next to the content. `conversation_id` hashes where an item comes from (source + the source's own key: a
 Claude Code session id, a table and row id, an inbox id), so a growing session keeps its id;
 `content_hash` hashes the redacted text and collapses exact copies across sources and eras.
+Two different texts under one `conversation_id` (a source key reused with other content: a table
+without a primary key, ids differing only in invalid characters, a session id that looks like a
+`#part2` key) cannot both be stored: the earliest is kept and each other one is rejected as
+`duplicate_id`, never dropped silently.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from sb_pipeline.conversations.redaction import redact
-from sb_pipeline.sources.records import REJECT_SCHEMA, excerpt
+from sb_pipeline.sources.records import REJECT_SCHEMA, excerpt, valid_utf8
 
 SOURCE_PRIORITY = {"reflection_db": 0, "transcript": 1, "inbox": 2}
 DEFAULT_MIN_CHARS = 50
@@ -34,6 +40,27 @@ def clean_text(text: str) -> str:
     """Text every later step can store and hash: no NUL, LF line ends, no outer whitespace.
     (Lone surrogates never get this far: `sources.records` replaces them on the way into polars.)"""
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def redact_json(text: str | None) -> str | None:
+    """A JSON document with every string value (and key) redacted; not JSON -> redacted as text."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return redact(text).text
+    return valid_utf8(json.dumps(_redact_value(value), ensure_ascii=False))  # an escaped lone surrogate comes back raw
+
+
+def _redact_value(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value).text
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {redact(str(k)).text: _redact_value(v) for k, v in value.items()}
+    return value
 
 
 @dataclass
@@ -67,6 +94,7 @@ def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CH
         kept.append(
             {
                 **row,
+                "metadata": redact_json(row["metadata"]),
                 "content": text,
                 "conversation_id": conversation_id(row["source"], row["natural_key"]),
                 "content_hash": sha256_hex(text),
@@ -80,12 +108,16 @@ def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CH
         frame.with_columns(pl.col("source").replace_strict(SOURCE_PRIORITY, default=9).alias("_priority"))
         .sort(["started_at", "_priority", "source_ref"], nulls_last=True)
         .unique(subset="content_hash", keep="first", maintain_order=True)
-        .unique(subset="conversation_id", keep="first", maintain_order=True)
         .drop("_priority")
     )
+    copies = before - frame.height  # exact copies: counted as skipped duplicates
+    clash = frame.select(~pl.col("conversation_id").is_first_distinct()).to_series()
+    for row in frame.filter(clash).iter_rows(named=True):
+        rejects.append(dict(source=row["source"], source_ref=row["source_ref"], reason="duplicate_id", excerpt=excerpt(row["content"])))
+    frame = frame.filter(~clash)
     reject_frame = pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
     by_reason = dict(reject_frame.group_by("reason").len().iter_rows()) if rejects else {}
-    return Prepared(frame, reject_frame, duplicates=before - frame.height, secrets_redacted=secrets, rejected_by_reason=by_reason)
+    return Prepared(frame, reject_frame, duplicates=copies, secrets_redacted=secrets, rejected_by_reason=by_reason)
 
 
 def _empty(records: pl.DataFrame) -> pl.DataFrame:
