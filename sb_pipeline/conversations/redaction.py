@@ -195,7 +195,7 @@ def _judge_assignment(m: re.Match) -> Optional[tuple[str, str]]:
         # `name: value` is prose unless it is a key: quoted value (`{password: "x"}`) not inside a
         # string, or an unquoted value at line start (YAML, .env, HTTP header) or in a quoted header.
         if quoted:
-            if before in "\"'":
+            if before and before in "\"'":  # `before` is "" at the start of the text, and "" is in every string
                 return None
         else:
             prefix = _line_prefix(text, name_at)
