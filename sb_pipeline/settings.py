@@ -60,6 +60,24 @@ def crackerjack_db_path() -> Path:
     return _path_from_env("SB_CRACKERJACK_DB", samples_dir() / "crackerjack_integration.db")
 
 
+def session_buddy_dir() -> Path:
+    """SB_SESSION_BUDDY_DIR: Session Buddy's data folder (usually ~/.claude/data). `sb-pipeline status` and the
+    source_health asset report every *.db / *.duckdb in it, phantoms included; nothing in it is ever written."""
+    return _path_from_env("SB_SESSION_BUDDY_DIR", samples_dir())
+
+
+def interruption_db_path() -> Path:
+    """SB_INTERRUPTION_DB: Session Buddy's interruption_manager.db (SQLite). Session Buddy hard-codes it into its
+    data folder, so the default follows SB_SESSION_BUDDY_DIR (the shipped sample without configuration)."""
+    return _path_from_env("SB_INTERRUPTION_DB", session_buddy_dir() / "interruption_manager.db")
+
+
+def crackerjack_metrics_db_path() -> Path:
+    """SB_CRACKERJACK_METRICS_DB: Crackerjack's own metrics.db (usually ~/.cache/crackerjack/metrics.db), which
+    Session Buddy's monitor never reads; only its health is reported."""
+    return _path_from_env("SB_CRACKERJACK_METRICS_DB", samples_dir() / "crackerjack_metrics.db")
+
+
 # The shipped Crackerjack samples end on this day; with them (and no SB_AS_OF) windows end here,
 # so the embedded default shows its planted trends and alerts however old the checkout is.
 SAMPLES_AS_OF = "2026-11-20T00:00:00Z"
