@@ -1,0 +1,14 @@
+"""`sb-pipeline`: run the whole pipeline, search conversations, show statistics, check the sources' health.
+
+`run` executes every asset once in this process, recorded in the Dagster instance under
+`DAGSTER_HOME` (so the run shows in the UI). `search` and `stats` open the warehouse read-only
+and say plainly when it is missing or busy. `status` reports on every store, the warehouse and the model.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()

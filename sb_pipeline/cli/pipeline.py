@@ -1,0 +1,84 @@
+"""`sb-pipeline run`: every asset once, in this process, recorded in the Dagster instance (so it shows in the UI)."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.table import Table
+
+from sb_pipeline import settings
+from sb_pipeline.cli._app import app, console
+
+
+def _prepare_env() -> None:
+    settings.load_dotenv_files()
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    settings.dagster_home().mkdir(parents=True, exist_ok=True)
+
+
+def _metadata_values(result, asset: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        if mat.asset_key.to_user_string() == asset:
+            return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    return {}
+
+
+def _check_summary(result) -> str:
+    outcomes = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            outcomes.append(f"{data.check_name}: {'passed' if data.passed else data.severity.value.lower()}")
+    return ", ".join(sorted(outcomes)) or "none ran"
+
+
+@app.command()
+def run() -> None:
+    """Materialize every asset once (incremental: unchanged inputs cost nothing) and print a summary."""
+    _prepare_env()
+    import dagster as dg
+
+    from sb_pipeline.definitions import defs
+
+    definitions = defs()
+    job = definitions.resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.get() as instance:
+        # Warnings and errors reach the console; the full event log is in the UI (make dev).
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
+    raw = _metadata_values(result, "raw_conversations")
+    emb = _metadata_values(result, "conversation_embeddings")
+    stats = emb.get("statistics", {})
+    graph = _metadata_values(result, "graph_connectivity")
+    alerts = _metadata_values(result, "quality_alerts")
+    table = Table(title="sb-pipeline run" + ("" if result.success else " [red](FAILED)[/red]"), show_header=False)
+    rows = [
+        ("conversations read", raw.get("read")),
+        ("new / updated / unchanged", f"{raw.get('new')} / {raw.get('updated')} / {raw.get('unchanged')}"),
+        ("skipped as duplicate", raw.get("skipped_duplicates")),
+        ("rejected (see rejected_records)", f"{raw.get('rejected')} {raw.get('rejected_by_reason') or ''}"),
+        ("secrets redacted", raw.get("secrets_redacted")),
+        ("chunks embedded this run", emb.get("embedded")),
+        ("conversations in warehouse", stats.get("total_conversations")),
+        ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
+        ("knowledge graph", f"{graph.get('entities')} entities, {graph.get('edges')} relationships "
+                            f"({graph.get('discovered_edges')} discovered), health {graph.get('health')}: sb-pipeline graph"),
+        ("quality alerts", f"{alerts.get('alerts_active')} active ({alerts.get('critical')} critical, {alerts.get('warning')} warning), "
+                           f"{alerts.get('alerts_new')} new, {alerts.get('alerts_resolved')} resolved, as of {alerts.get('as_of')}"),
+        ("model", emb.get("model_id")),
+        ("checks", _check_summary(result)),
+        ("warehouse", os.environ.get("SB_WAREHOUSE")),
+        ("Dagster UI", "make dev, then open http://127.0.0.1:3000"),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure:
+                console.print(f"[red]{event.step_key}: {event.message}[/red]")
+        raise typer.Exit(1)
+
