@@ -11,7 +11,7 @@ from sb_pipeline.definitions import defs
 ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings",
           "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity",
           "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_alerts",
-          "command_statistics", "project_insights", "performance_metrics", "quality_report"}
+          "command_statistics", "project_insights", "performance_metrics", "quality_report", "source_health"}
 
 
 def test_definitions_load_with_assets_checks_and_resources():

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-ROOTS = ("raw_conversations", "kg_entities", "crackerjack_runs", "quality_metric_points")
+ROOTS = ("raw_conversations", "kg_entities", "crackerjack_runs", "quality_metric_points", "source_health")
 WEEKLY_CRON = "0 9 * * 1"
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7, hours=12))
 
