@@ -96,9 +96,11 @@ def test_phantom_stores_empty_file_and_database_without_tables(tmp_path):
     (folder / "shared_analytics.duckdb").write_bytes(b"")
     duckdb.connect(str(folder / "workflow.duckdb")).close()
     sqlite3.connect(folder / "natural_scheduler.db").execute("CREATE TABLE reminders (id TEXT)").connection.close()
+    (folder / "notes.db").write_text("some other tool's file\n")
     report = check_all(config(tmp_path, folder=folder))
     others = {s.name: s for s in report.stores if s.role == "other"}
-    assert set(others) == {"shared_analytics.duckdb", "workflow.duckdb", "natural_scheduler.db"}
+    assert set(others) == {"shared_analytics.duckdb", "workflow.duckdb", "natural_scheduler.db", "notes.db"}
+    assert others["notes.db"].status == "warning" and "not a database Session Buddy writes" in others["notes.db"].recommendations[0]
     assert others["shared_analytics.duckdb"].phantom and others["shared_analytics.duckdb"].engine == "empty"
     assert others["workflow.duckdb"].phantom and others["workflow.duckdb"].engine == "duckdb"
     assert all(s.status == "warning" and any("can be removed" in r for r in s.recommendations)

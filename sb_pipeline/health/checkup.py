@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sb_pipeline.health.embedding import check_model
-from sb_pipeline.health.report import HealthReport, StoreHealth
+from sb_pipeline.health.report import HealthReport, ModelHealth, StoreHealth
 from sb_pipeline.health.stores import check_store
 from sb_pipeline.health.warehouse import check_warehouse
 
@@ -74,7 +74,8 @@ def _folder(config: HealthConfig, known: set[Path]) -> tuple[list[StoreHealth], 
         missing.recommendations.append("Set SB_SESSION_BUDDY_DIR to Session Buddy's data folder (usually ~/.claude/data), or unset it")
         return [missing], []
     others = sorted({p for pattern in PATTERNS for p in folder.glob(pattern) if p.is_file() and p.resolve() not in known})
-    return [check_store(p, "other", config.snapshot_dir, _zone(config), lock_wait_seconds=config.lock_wait_seconds) for p in others], []
+    return [_guarded(check_store, "other", p, "other", config.snapshot_dir, _zone(config), lock_wait_seconds=config.lock_wait_seconds)
+            for p in others], []
 
 
 def _zone(config: HealthConfig):
@@ -86,6 +87,17 @@ def _zone(config: HealthConfig):
         return timezone.utc
 
 
+def _guarded(check, role: str, path: Path, *args, **kwargs) -> StoreHealth:
+    """Run one store's check; an unforeseen failure becomes that store's problem, never the whole report's crash."""
+    try:
+        return check(path, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001
+        store = StoreHealth(role=role, label=role, path=str(path))
+        store.problems.append(f"the health check itself failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        store.recommendations.append("Please report this with the output of `sb-pipeline status --json`")
+        return store
+
+
 def check_all(config: HealthConfig) -> HealthReport:
     """The whole report. Never raises for a bad store, a busy warehouse or a broken model."""
     from sb_pipeline.embedding.model_store import cached_model_id
@@ -94,12 +106,20 @@ def check_all(config: HealthConfig) -> HealthReport:
     tz = _zone(config)
     if tz is timezone.utc and config.source_timezone.upper() != "UTC":
         notes.append(f"SB_SOURCE_TZ={config.source_timezone!r} is not a known time zone: naive timestamps read as UTC")
-    stores = [check_store(config.stores[role], role, config.snapshot_dir, tz, explicit=config.is_explicit(role),
-                          lock_wait_seconds=config.lock_wait_seconds) for role in STORE_ROLES]
+    stores = [_guarded(check_store, role, config.stores[role], role, config.snapshot_dir, tz, explicit=config.is_explicit(role),
+                       lock_wait_seconds=config.lock_wait_seconds) for role in STORE_ROLES]
     known = {config.stores[role].resolve() for role in STORE_ROLES} | {config.warehouse.resolve()}
-    others, folder_notes = _folder(config, known)
-    model = check_model(config.model_dir, config.profile, load=config.load_model)
-    warehouse = check_warehouse(config.warehouse, cached_model_id(config.model_dir, config.profile),
-                                lock_wait_seconds=max(config.lock_wait_seconds, 0.5))
+    try:
+        others, folder_notes = _folder(config, known)
+    except OSError as exc:  # an unreadable folder
+        others, folder_notes = [], [f"Session Buddy folder {config.session_buddy_dir} could not be listed: {exc}"]
+    try:
+        model = check_model(config.model_dir, config.profile, load=config.load_model)
+    except Exception as exc:  # noqa: BLE001  (an unreadable cache file, ...)
+        model = ModelHealth(model_dir=str(config.model_dir), profile=config.profile)
+        model.problems.append(f"the model check itself failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        model.recommendations.append(f"Delete {config.model_dir} and run `make run`: the model is rebuilt in a few seconds")
+    warehouse = _guarded(check_warehouse, "warehouse", config.warehouse, cached_model_id(config.model_dir, config.profile),
+                         lock_wait_seconds=max(config.lock_wait_seconds, 0.5))
     return HealthReport(stores=stores + others + [warehouse], model=model, generated_at=datetime.now(timezone.utc),
                         notes=notes + folder_notes)

@@ -33,6 +33,10 @@ def _unreadable(store: StoreHealth, reason: str, severe: bool = True) -> None:
     """`severe`: a problem (the store is unhealthy); else a warning (a file in Session Buddy's folder that is not ours to judge)."""
     store.readable = False
     (store.problems if severe else store.warnings).append(reason)
+    if not severe:
+        store.recommendations.append(f"{store.name} is not a database Session Buddy writes: ignored (move it out of the folder "
+                                     "to silence this)")
+        return
     store.recommendations.append(
         f"{store.name} is damaged or not a database: restore it from a backup or let its tool recreate it (keep any "
         f"-wal/.wal file beside it, it holds committed writes). The pipeline skips it meanwhile and reads the other sources.")
