@@ -231,12 +231,12 @@ def test_source_health_asset_reports_in_metadata_and_warns_per_store(tmp_path, s
                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert set(severities.values()) == {dg.AssetCheckSeverity.WARN}
     meta = materialization_metadata(result, "source_health")
-    assert meta["unhealthy"] == 1 and meta["unhealthy_names"] == ["reflection.duckdb"]
+    assert meta["unhealthy"] == 1 and meta["unhealthy_names"] == [str(broken)]  # two reflection.duckdb: told apart by path
     report = meta["report"]
     assert report["stores"][0]["problems"][0].startswith(f"unreadable: IOException: IO Error: Could not read enough bytes from file \"{broken}\"")
     # the committed sample, no longer the configured reflection DB, is just another store in Session Buddy's folder
     (other,) = [s for s in report["stores"] if s["role"] == "other"]
     assert other["path"] == str(SAMPLES / "reflection.duckdb") and other["status"] == "ok" and "reflection DB" in other["label"]
     assert meta["stores"] == 7
-    assert "| reflection.duckdb | UNHEALTHY |" in meta["summary"] and "all 3 tables are empty" in meta["store: interruption_manager.db"]
+    assert f"| {broken} | UNHEALTHY |" in meta["summary"] and f"store: {SAMPLES / 'reflection.duckdb'}" in meta and "all 3 tables are empty" in meta["store: interruption_manager.db"]
     assert "unit vector | yes" in meta["embedding model"] and not (tmp_path / "w.duckdb").exists()

@@ -11,6 +11,7 @@ where every `SB_*` variable has been given its default value.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -121,5 +122,9 @@ def check_all(config: HealthConfig) -> HealthReport:
         model.recommendations.append(f"Delete {config.model_dir} and run `make run`: the model is rebuilt in a few seconds")
     warehouse = _guarded(check_warehouse, "warehouse", config.warehouse, cached_model_id(config.model_dir, config.profile),
                          lock_wait_seconds=max(config.lock_wait_seconds, 0.5))
-    return HealthReport(stores=stores + others + [warehouse], model=model, generated_at=datetime.now(timezone.utc),
-                        notes=notes + folder_notes)
+    everything = stores + others + [warehouse]
+    names = Counter(s.name for s in everything)
+    for store in everything:
+        if names[store.name] > 1:  # e.g. the configured reflection DB and the sample one in Session Buddy's folder
+            store.title = store.path
+    return HealthReport(stores=everything, model=model, generated_at=datetime.now(timezone.utc), notes=notes + folder_notes)

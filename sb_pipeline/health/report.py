@@ -71,10 +71,11 @@ class StoreHealth(Findings):
     phantom: bool = False               # 0 bytes, or a database without a single table
     empty: bool = False                 # tables, but not one row in any of them
     extra: dict = field(default_factory=dict)
+    title: str = ""                     # set when two stores share a file name (then the path tells them apart)
 
     @property
     def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1] if self.path else self.role
+        return self.title or (self.path.rsplit("/", 1)[-1] if self.path else self.role)
 
     @property
     def total_rows(self) -> int:
