@@ -27,6 +27,11 @@ class WarehouseMissingError(FileNotFoundError):
     """The warehouse has not been built yet."""
 
 
+def is_remote(path: Path | str) -> bool:
+    """A MotherDuck database (`md:name`): a service, not a file here; DuckDB itself connects to it."""
+    return str(path).startswith(("md:", "motherduck:"))
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc)
     return "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text
@@ -35,10 +40,11 @@ def _is_lock_error(exc: Exception) -> bool:
 @contextlib.contextmanager
 def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection that is closed on exit. Writers get the schema ensured; readers need the file to exist."""
-    path = Path(path)
-    if read_only and not path.is_file():
+    remote = is_remote(path)
+    path = str(path) if remote else Path(path)
+    if not remote and read_only and not path.is_file():
         raise WarehouseMissingError(f"no warehouse at {path}: run `make run` (or materialize the assets) first")
-    if not read_only:
+    if not remote and not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
