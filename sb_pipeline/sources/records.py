@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from sb_pipeline.conversations.redaction import redact
+
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.Utf8,  # reflection_db | transcript | inbox
     "natural_key": pl.Utf8,  # the source's own identity of the item (table:id, session id, inbox id)
@@ -33,12 +35,16 @@ EXCERPT_CHARS = 200
 
 
 def excerpt(text: str | bytes | None) -> str:
-    """A short, printable excerpt of a bad input for the quarantine table."""
+    """A short, printable excerpt of a bad input for the quarantine table, secrets redacted.
+
+    Redaction runs on a wider window *before* the cut: a key cut in half at the 200th character would
+    be too short for any rule to recognise, and half a key is still a leak."""
     if text is None:
         return ""
     if isinstance(text, bytes):
         text = text[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    return valid_utf8(text.replace("\x00", "\\0"))[:EXCERPT_CHARS]
+    window = valid_utf8(text[: EXCERPT_CHARS * 4].replace("\x00", "\\0"))
+    return redact(window).text[:EXCERPT_CHARS]
 
 
 def valid_utf8(text: str) -> str:

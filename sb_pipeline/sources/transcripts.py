@@ -17,6 +17,7 @@ import json
 from datetime import timezone
 from pathlib import Path
 
+from sb_pipeline.conversations.redaction import redact
 from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame
 from sb_pipeline.sources.timestamps import to_utc
 
@@ -33,7 +34,8 @@ def _tool_call(block: dict) -> str:
         detail = main if main is not None else json.dumps(payload, ensure_ascii=False, sort_keys=True)
     else:
         detail = str(payload or "")
-    detail = " ".join(detail.split())
+    # Redacted before it is cut: a token across the cut would survive in part, too short to be recognised.
+    detail = redact(" ".join(detail.split())[: TOOL_INPUT_CHARS * 4]).text
     if len(detail) > TOOL_INPUT_CHARS:
         detail = detail[: TOOL_INPUT_CHARS - 1] + "…"
     return f"[tool {name}: {detail}]"
