@@ -10,8 +10,10 @@ source file is byte-identical afterwards.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -372,3 +374,49 @@ def test_sql_looking_names_pass_through_harmlessly(corpus, materialized):
     finally:
         src.close()
     assert "conversations" in names and any(n.startswith('evil"') for n in names)
+
+
+# ---------------------------------------------------------------- SQL is parameterised
+
+# Every expression formatted into an SQL f-string in sb_pipeline/, reviewed: each is an identifier list
+# or constant of our own code (`cols`, `table`, `EMBEDDING_DIM`...), an identifier from a file's catalogue
+# quoted with doubled quotes (`quote_identifier(...)`, `_quote(...)`) or restricted by a pattern
+# (reflection_db's `table`), or a fixed literal. Values always travel as `?` parameters or registered frames.
+REVIEWED_SQL_INTERPOLATIONS = {
+    "table", "cols", "columns", "updates", "key", "gone", "select", "q", "_LOW", "_HIGH", "EMBEDDING_DIM", "GENERATION_KEY",
+    "', '.join(parts)", "', '.join(wanted)", "', '.join(scalar)", "', '.join('?' * len(scalar))", "', '.join(columns)",
+    "_quote(table)", "_quote(name)", "quote_identifier(table)",
+}
+_SQL_WORDS = re.compile(r"\b(?:SELECT|INSERT|DELETE|UPDATE|CREATE|PRAGMA|DROP|ALTER|FROM|WHERE)\b")
+
+
+def sql_interpolations(source: str) -> list[tuple[int, str]]:
+    """(line, expression) of every value formatted into an f-string that reads like SQL."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        literal = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        if _SQL_WORDS.search(literal):
+            found += [(node.lineno, ast.get_source_segment(source, v.value)) for v in node.values if isinstance(v, ast.FormattedValue)]
+    return found
+
+
+def test_no_sql_string_formats_anything_but_reviewed_identifiers():
+    """A static audit: an f-string that reads like SQL may only interpolate the reviewed expressions above.
+    A new one fails here until someone checks it carries no source or user text (then adds it)."""
+    unreviewed = [f"{path.relative_to(REPO)}:{line}: {{{expr}}}"
+                  for path in sorted((REPO / "sb_pipeline").rglob("*.py"))
+                  for line, expr in sql_interpolations(path.read_text()) if expr not in REVIEWED_SQL_INTERPOLATIONS]
+    assert unreviewed == [], "SQL built by formatting; use ? parameters or review the identifier:\n" + "\n".join(unreviewed)
+
+
+def test_the_audit_catches_a_formatted_value():
+    """The audit can fail: user text formatted into SQL is found, plain strings and parameters are not."""
+    planted = (
+        'conn.execute(f"SELECT * FROM conversations WHERE project = \'{project}\'")\n'
+        'conn.execute("SELECT * FROM conversations WHERE project = ?", [project])\n'
+        'print(f"{project} has {n} conversations")\n'
+    )
+    assert sql_interpolations(planted) == [(1, "project")]
+    assert "project" not in REVIEWED_SQL_INTERPOLATIONS
