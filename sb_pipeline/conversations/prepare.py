@@ -3,9 +3,10 @@
 Order matters: text is cleaned (NUL bytes, lone surrogates, CRLF), secrets are redacted, and
 only then is anything hashed, filtered or stored, so no secret reaches the warehouse or the
 embedder. The metadata's string values (a transcript's title, cwd and git branch, an inbox id) are
-redacted too: they are stored next to the content. `conversation_id` hashes where an item comes from (source + the source's own key: a
-Claude Code session id, a table and row id, an inbox id), so a growing session keeps its id;
-`content_hash` hashes the redacted text and collapses exact copies across sources and eras.
+redacted too: they are stored next to the content. `conversation_id` hashes where an item comes
+from (source + the source's own key: a Claude Code session id, a table and row id, an inbox id), so
+a growing session keeps its id; `content_hash` hashes the redacted text and collapses exact copies
+across sources and eras.
 Two different texts under one `conversation_id` (a source key reused with other content: a table
 without a primary key, ids differing only in invalid characters, a session id that looks like a
 `#part2` key) cannot both be stored: the earliest is kept and each other one is rejected as

@@ -74,7 +74,8 @@ class _Session:
         self.branch: str | None = None
         self.stamps: list = []
 
-    def add(self, event: dict, order: int, rel: str) -> None:
+    def add(self, event: dict, ts, order: int, rel: str) -> None:
+        """One accepted line; `ts` is its parsed timestamp (None when it has none)."""
         if rel not in self.files:
             self.files.append(rel)
         uid = event.get("uuid")
@@ -84,7 +85,6 @@ class _Session:
             self.seen_uuids.add(uid)
         self.cwd = self.cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
         self.branch = self.branch or (event.get("gitBranch") if isinstance(event.get("gitBranch"), str) else None)
-        ts = event["_ts"]  # parsed (or rejected) by the reader
         if ts is not None:
             self.stamps.append(ts)
         message = event["message"]
@@ -173,7 +173,7 @@ def read_transcripts(root: Path, max_chars: int = 50_000) -> SourceRead:
                 rejects.append(dict(source=SOURCE, source_ref=ref, reason=reason, excerpt=excerpt(text)))
                 continue
             try:
-                event["_ts"] = to_utc(event.get("timestamp"), timezone.utc)
+                ts = to_utc(event.get("timestamp"), timezone.utc)
             except ValueError:
                 rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_timestamp", excerpt=excerpt(text)))
                 continue
@@ -182,7 +182,7 @@ def read_transcripts(root: Path, max_chars: int = 50_000) -> SourceRead:
             if session is None:
                 session = sessions[sid] = _Session(sid, rel)
             order += 1
-            session.add(event, order, rel)
+            session.add(event, ts, order, rel)
     records = []
     for sid, session in sessions.items():
         turns = _render(session.turns)
