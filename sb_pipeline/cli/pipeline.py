@@ -45,7 +45,12 @@ def run() -> None:
 
     definitions = defs()
     job = definitions.resolve_implicit_global_asset_job_def()
+    from sb_pipeline.defs.recovery import recover_abandoned_runs
+
     with dg.DagsterInstance.get() as instance:
+        for gone in recover_abandoned_runs(instance):  # a killed earlier run would hold the write pool forever
+            console.print(f"[yellow]run {gone.run_id} ({gone.job_name}) was killed (processes {list(gone.dead_pids)} gone): "
+                          "marked failed, its pool slots freed[/yellow]")
         # Warnings and errors reach the console; the full event log is in the UI (make dev).
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
