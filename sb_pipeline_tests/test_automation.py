@@ -40,3 +40,27 @@ def test_downstream_follows_by_automation_and_everything_has_freshness():
         is_root = key.to_user_string() in ROOTS
         assert (node.automation_condition is None) == is_root, key
         assert node.freshness_policy is not None and node.freshness_policy.fail_window.to_timedelta() == timedelta(days=8)
+
+
+def test_the_readme_draws_the_graph_the_code_defines():
+    from sb_pipeline.defs.diagram import readme_block
+    from sb_pipeline_tests.conftest import REPO
+
+    block = readme_block(defs())
+    assert "raw_conversations --> conversation_chunks" in block and "new_conversations_sensor -.-> raw_conversations" in block
+    assert block in (REPO / "README.md").read_text(), "README's asset graph is stale: run scripts/asset_graph.py --write"
+
+
+def test_the_executor_is_chosen_by_configuration(monkeypatch):
+    import pytest
+
+    assert defs().resolve_implicit_global_asset_job_def().executor_def.name == "multiprocess"
+    monkeypatch.setenv("SB_EXECUTOR", "in_process")
+    assert defs().resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+    monkeypatch.setenv("SB_EXECUTOR", "dagster:in_process_executor")  # module:attribute, as for dagster_k8s
+    assert defs().resolve_job_def("weekly_refresh").executor_def.name == "in_process"
+    for wrong, says in (("dagster_k8s:k8s_job_executor", "is its package installed"), ("celery", "module:attribute"),
+                        ("dagster:AssetKey", "not a Dagster executor")):
+        monkeypatch.setenv("SB_EXECUTOR", wrong)
+        with pytest.raises(ValueError, match=says):
+            defs()
