@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from sb_pipeline.sources.reflection_db import decode_sb64, read_reflection_db
-from sb_pipeline_tests.conftest import duckdb_held_open
+from sb_pipeline_tests.conftest import SAMPLES, duckdb_held_open
 
 LONG = "We traced the flaky deploy to a race between the migration job and the web pods. " * 2
 
@@ -116,3 +117,13 @@ def test_reads_while_another_process_holds_the_file_read_write(tmp_path):
         read = read_reflection_db(db, tmp_path / "snap")
         assert time.monotonic() - started < 30
         assert read.available and read.records.height == 8
+
+
+def test_a_sqlite_file_given_as_the_reflection_db_is_refused_without_fetching_an_extension(tmp_path, monkeypatch):
+    """Handed a SQLite file, DuckDB would download its sqlite scanner; extensions are off, so it is just unreadable."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # no extension cached under ~/.duckdb can mask the point
+    wrong = tmp_path / "reflection.duckdb"
+    shutil.copyfile(SAMPLES / "crackerjack_integration.db", wrong)
+    read = read_reflection_db(wrong, tmp_path / "snap")
+    assert not read.available and "cannot open" in read.notes[0] and "sqlite" in read.notes[0].lower()
+    assert not (tmp_path / ".duckdb").exists(), "nothing was installed"

@@ -60,6 +60,9 @@ def snapshot_copy(source: Path, snapshot_root: Path, attempts: int = 3) -> Itera
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+NO_EXTENSION_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
 class SourceUnavailable(Exception):
     """A source that cannot be read at all (missing, corrupt, unopenable): the message goes to the run's notes."""
 
@@ -75,7 +78,9 @@ def open_snapshot(source: Path, snapshot_root: Path) -> Iterator[tuple["duckdb.D
     with snapshot_copy(source, snapshot_root) as (copy, stable):
         notes = [] if stable else [f"{source}: changed while being copied; read the last copy"]
         try:
-            conn = duckdb.connect(str(copy))  # our private copy: replaying its WAL is safe
+            # Our private copy: replaying its WAL is safe. Extensions off: handed a SQLite file (or any
+            # other format) DuckDB would otherwise download a scanner, and nothing here uses the network.
+            conn = duckdb.connect(str(copy), config=NO_EXTENSION_DOWNLOADS)
         except duckdb.Error as exc:
             raise SourceUnavailable(f"{source}: cannot open ({type(exc).__name__}: {str(exc)[:200]})") from exc
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from sb_pipeline.sources.snapshot import NO_EXTENSION_DOWNLOADS
 from sb_pipeline.warehouse.schema import ensure_schema
 
 
@@ -50,7 +51,8 @@ def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 10.
     delay = 0.05
     while True:
         try:
-            conn = duckdb.connect(str(path), read_only=read_only)
+            # A local file needs no extension, so none is ever downloaded; MotherDuck's is loaded by DuckDB.
+            conn = duckdb.connect(str(path), read_only=read_only, config={} if remote else NO_EXTENSION_DOWNLOADS)
             break
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_error(exc):
