@@ -18,6 +18,24 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
 
 
+def _sample_digests() -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(SAMPLES).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(SAMPLES.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def samples_never_change():
+    """Every test that reads the shipped samples reads them as a user's files are read: never written.
+    Checked once over the whole session (sha256 of every file), so no test can slip a write through."""
+    before = _sample_digests()
+    yield
+    after = _sample_digests()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, f"tests changed the shipped samples: {changed}"
+
+
 @pytest.fixture(autouse=True)
 def clean_sb_env(monkeypatch, tmp_path):
     for name in list(os.environ):
