@@ -6,6 +6,7 @@ travel as data, parameters as `?`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import duckdb
@@ -23,41 +24,73 @@ CONVERSATION_COLUMNS = [
 
 def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, now: datetime) -> dict[str, int]:
     """Insert new conversations, update changed ones, skip exact copies of stored content."""
+    return upsert_conversation_batches(conn, frame.select("conversation_id", "content_hash"), [frame], now)
+
+
+def upsert_conversation_batches(
+    conn: duckdb.DuckDBPyConnection, keys: pl.DataFrame, batches: Iterable[pl.DataFrame], now: datetime
+) -> dict[str, int]:
+    """`upsert_conversations` for rows that arrive in batches (so that all their text is never in memory at once).
+
+    `keys` (conversation_id, content_hash) lists every incoming row, ids unique; `batches` yields the same rows
+    with all CONVERSATION_COLUMNS, in any grouping. Each row's fate is decided against the table as it was
+    before this call, and every batch is written in one transaction: readers see all of it or none.
+    """
     existing = conn.sql("SELECT conversation_id, content_hash FROM conversations").pl()
     known_ids = dict(existing.iter_rows())
     known_hashes = set(existing["content_hash"].to_list())
     status = []
-    for cid, chash in frame.select("conversation_id", "content_hash").iter_rows():
+    for cid, chash in keys.select("conversation_id", "content_hash").iter_rows():
         if cid in known_ids:
             status.append("unchanged" if known_ids[cid] == chash else ("duplicate" if chash in known_hashes else "updated"))
         else:
             status.append("duplicate" if chash in known_hashes else "new")
-    frame = frame.with_columns(pl.Series("_status", status, dtype=pl.Utf8))
-    counts = {k: int((frame["_status"] == k).sum()) for k in ("new", "updated", "unchanged", "duplicate")}
-    incoming = frame.filter(pl.col("_status").is_in(["new", "updated"])).select(CONVERSATION_COLUMNS)
-    if incoming.height:
-        conn.register("incoming_conversations", incoming)
-        try:
-            columns = ", ".join(CONVERSATION_COLUMNS)
-            updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
-            transaction(conn, [(
-                f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
-                f"SELECT {columns}, ?, ? FROM incoming_conversations "
-                f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
-                [now, now],
-            ), (RENEW_GENERATION, [])])
-        finally:
-            conn.unregister("incoming_conversations")
+    statuses = pl.Series("_status", status, dtype=pl.Utf8)
+    counts = {k: int((statuses == k).sum()) for k in ("new", "updated", "unchanged", "duplicate")}
+    wanted = keys.filter(statuses.is_in(["new", "updated"]))["conversation_id"]
+    if not wanted.len():
+        return counts
+    columns = ", ".join(CONVERSATION_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
+    upsert = (f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
+              f"SELECT {columns}, ?, ? FROM incoming_conversations "
+              f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for batch in batches:
+            incoming = batch.filter(pl.col("conversation_id").is_in(wanted)).select(CONVERSATION_COLUMNS)
+            if not incoming.height:
+                continue
+            conn.register("incoming_conversations", incoming)
+            try:
+                conn.execute(upsert, [now, now])
+            finally:
+                conn.unregister("incoming_conversations")
+        conn.execute(RENEW_GENERATION)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return counts
 
 
 def conversations_to_chunk(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Conversations that have no chunks yet, or whose content changed since they were chunked."""
+    """Conversations that have no chunks yet, or whose content changed since they were chunked:
+    `conversation_id` and `char_count` only (the text is read a batch at a time by `conversation_texts`)."""
     return conn.sql(
-        """SELECT c.conversation_id, c.content, c.content_hash FROM conversations c
+        """SELECT c.conversation_id, c.char_count FROM conversations c
            WHERE NOT EXISTS (SELECT 1 FROM conversation_chunks k
                              WHERE k.conversation_id = c.conversation_id AND k.content_hash = c.content_hash)
            ORDER BY c.conversation_id"""
+    ).pl()
+
+
+def conversation_texts(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str]) -> pl.DataFrame:
+    """conversation_id, content, content_hash of the given conversations, by conversation_id."""
+    return conn.sql(
+        """SELECT conversation_id, content, content_hash FROM conversations
+           WHERE conversation_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY conversation_id""",
+        params=[conversation_ids],
     ).pl()
 
 
@@ -80,14 +113,24 @@ def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str],
         conn.unregister("incoming_chunks")
 
 
-def texts_to_embed(conn: duckdb.DuckDBPyConnection, model_id: str) -> pl.DataFrame:
-    """Distinct chunk texts with no vector for `model_id` (vectors of other models are stale, not reused)."""
-    return conn.sql(
-        """SELECT text_hash, any_value(text) AS text FROM conversation_chunks k
+def text_hashes_to_embed(conn: duckdb.DuckDBPyConnection, model_id: str) -> list[str]:
+    """Hashes of the distinct chunk texts with no vector for `model_id`, sorted (vectors of other models are
+    stale, not reused). The texts themselves are read a group at a time by `chunk_texts`."""
+    return [row[0] for row in conn.execute(
+        """SELECT DISTINCT text_hash FROM conversation_chunks k
            WHERE NOT EXISTS (SELECT 1 FROM conversation_embeddings e WHERE e.text_hash = k.text_hash AND e.model_id = ?)
-           GROUP BY text_hash ORDER BY text_hash""",
-        params=[model_id],
-    ).pl()
+           ORDER BY text_hash""",
+        [model_id],
+    ).fetchall()]
+
+
+def chunk_texts(conn: duckdb.DuckDBPyConnection, text_hashes: list[str]) -> list[str]:
+    """The text of each given chunk text hash, in the order given (every hash must exist)."""
+    rows = dict(conn.execute(
+        "SELECT text_hash, any_value(text) FROM conversation_chunks WHERE text_hash IN (SELECT unnest(?::VARCHAR[])) GROUP BY text_hash",
+        [text_hashes],
+    ).fetchall())
+    return [rows[h] for h in text_hashes]
 
 
 def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], vectors: np.ndarray, model_id: str, now: datetime) -> None:

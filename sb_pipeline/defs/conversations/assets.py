@@ -6,6 +6,7 @@ writes in short transactions, so the one-writer lock is held for seconds, not mi
 
 
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import dagster as dg
@@ -22,6 +23,10 @@ from sb_pipeline.warehouse.rejects import record_rejects
 GROUP = "conversations"
 WRITE_POOL = "duckdb_write"
 EMBED_GROUP_SIZE = 1024  # texts embedded between two short write transactions
+EMBED_READ_GROUPS = 8  # groups whose texts are read from the warehouse at once
+CHUNK_BATCH_CHARS = 4_000_000  # conversation text chunked between two short write transactions
+CHUNK_SCHEMA = {"chunk_id": pl.Utf8, "conversation_id": pl.Utf8, "ordinal": pl.Int32, "text": pl.Utf8, "text_hash": pl.Utf8,
+                "content_hash": pl.Utf8, "start_char": pl.Int32, "end_char": pl.Int32}
 REJECTED_SHARE_WARN = 0.10
 
 
@@ -97,25 +102,28 @@ def raw_conversations(
 def conversation_chunks(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Windows of at most 256 model tokens (254 + [CLS]/[SEP]) with a 32-token overlap, cut on word
     boundaries, so every part of a long conversation is embedded. Only new or changed conversations
-    are re-chunked."""
+    are re-chunked, a batch of about CHUNK_BATCH_CHARS characters at a time (read, chunked, written in
+    one transaction that swaps each conversation's chunks whole), so memory does not grow with the
+    warehouse."""
     from sb_pipeline.embedding import load_tokenizer
 
     tokenizer = load_tokenizer()
     with warehouse.connect() as conn:
         todo = store.conversations_to_chunk(conn)
-    rows = []
-    for cid, content, chash in todo.iter_rows():
-        for chunk in chunk_text(content, tokenizer):
-            th = text_hash(chunk.text)
-            rows.append((chunk_id(cid, chunk.ordinal, th), cid, chunk.ordinal, chunk.text, th, chash, chunk.start, chunk.end))
-    frame = pl.DataFrame(
-        rows,
-        schema={"chunk_id": pl.Utf8, "conversation_id": pl.Utf8, "ordinal": pl.Int32, "text": pl.Utf8, "text_hash": pl.Utf8,
-                "content_hash": pl.Utf8, "start_char": pl.Int32, "end_char": pl.Int32},
-        orient="row",
-    )
+    written = 0
+    for ids in _batches(todo["conversation_id"].to_list(), todo["char_count"].to_list(), CHUNK_BATCH_CHARS):
+        with warehouse.connect() as conn:
+            texts = store.conversation_texts(conn, ids)
+        rows = []
+        for cid, content, chash in texts.iter_rows():
+            for chunk in chunk_text(content, tokenizer):
+                th = text_hash(chunk.text)
+                rows.append((chunk_id(cid, chunk.ordinal, th), cid, chunk.ordinal, chunk.text, th, chash, chunk.start, chunk.end))
+        frame = pl.DataFrame(rows, schema=CHUNK_SCHEMA, orient="row")
+        with warehouse.connect() as conn:
+            store.replace_chunks(conn, ids, frame)
+        written += frame.height
     with warehouse.connect() as conn:
-        store.replace_chunks(conn, todo["conversation_id"].to_list(), frame)
         total, multi = conn.execute(
             "SELECT count(*), (SELECT count(*) FROM (SELECT conversation_id FROM conversation_chunks GROUP BY 1 HAVING count(*) > 1)) "
             "FROM conversation_chunks"
@@ -123,7 +131,7 @@ def conversation_chunks(context: dg.AssetExecutionContext, warehouse: WarehouseR
     return dg.MaterializeResult(metadata={
         "dagster/row_count": dg.MetadataValue.int(total),
         "conversations_chunked": dg.MetadataValue.int(todo.height),
-        "chunks_written": dg.MetadataValue.int(frame.height),
+        "chunks_written": dg.MetadataValue.int(written),
         "conversations_with_several_chunks": dg.MetadataValue.int(multi),
     })
 
@@ -135,28 +143,46 @@ def conversation_embeddings(context: dg.AssetExecutionContext, embedder: Embedde
     interrupted run keeps what it finished and never leaves half a group."""
     model = embedder.get()
     with warehouse.connect() as conn:
-        todo = store.texts_to_embed(conn, model.model_id)
+        hashes = store.text_hashes_to_embed(conn, model.model_id)
     started = time.perf_counter()
-    hashes, texts = todo["text_hash"].to_list(), todo["text"].to_list()
-    for start in range(0, len(texts), EMBED_GROUP_SIZE):
-        vectors = model.embed(texts[start : start + EMBED_GROUP_SIZE])
-        with warehouse.connect() as conn:
-            store.insert_embeddings(conn, hashes[start : start + EMBED_GROUP_SIZE], vectors, model.model_id, datetime.now(timezone.utc))
-        context.log.info(f"embedded {min(start + EMBED_GROUP_SIZE, len(texts))}/{len(texts)}")
+    step = EMBED_GROUP_SIZE * EMBED_READ_GROUPS
+    for block in range(0, len(hashes), step):  # texts are read a few groups at a time, never all at once
+        with warehouse.connect(read_only=True) as conn:
+            texts = store.chunk_texts(conn, hashes[block : block + step])
+        for offset in range(0, len(texts), EMBED_GROUP_SIZE):
+            start = block + offset
+            vectors = model.embed(texts[offset : offset + EMBED_GROUP_SIZE])
+            with warehouse.connect() as conn:
+                store.insert_embeddings(conn, hashes[start : start + EMBED_GROUP_SIZE], vectors, model.model_id, datetime.now(timezone.utc))
+            context.log.info(f"embedded {min(start + EMBED_GROUP_SIZE, len(hashes))}/{len(hashes)}")
     seconds = time.perf_counter() - started
     with warehouse.connect() as conn:
         stats = store.statistics(conn, model.model_id, datetime.now(timezone.utc))
         stale = conn.execute("SELECT count(*) FROM conversation_embeddings WHERE model_id <> ?", [model.model_id]).fetchall()[0][0]
-    if not texts:
+    if not hashes:
         context.log.info("nothing new to embed: 0 texts embedded")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": dg.MetadataValue.int(stats["embedded_chunks"]),
-        "embedded": dg.MetadataValue.int(len(texts)),
-        "reused": dg.MetadataValue.int(stats["embedded_chunks"] - len(texts)),
+        "embedded": dg.MetadataValue.int(len(hashes)),
+        "reused": dg.MetadataValue.int(stats["embedded_chunks"] - len(hashes)),
         "chunk_coverage_pct": dg.MetadataValue.float(stats["chunk_coverage"]),
         "conversation_coverage_pct": dg.MetadataValue.float(stats["embedding_coverage"]),
-        "texts_per_second": dg.MetadataValue.float(round(len(texts) / seconds, 1) if texts and seconds > 0 else 0.0),
+        "texts_per_second": dg.MetadataValue.float(round(len(hashes) / seconds, 1) if hashes and seconds > 0 else 0.0),
         "model_id": dg.MetadataValue.text(model.model_id),
         "stale_vectors_other_models": dg.MetadataValue.int(stale),
         "statistics": dg.MetadataValue.json(stats),
     })
+
+
+def _batches(ids: list[str], sizes: list[int], budget: int) -> Iterator[list[str]]:
+    """`ids` in order, in consecutive runs whose sizes add up to about `budget` (at least one id each)."""
+    batch: list[str] = []
+    total = 0
+    for cid, size in zip(ids, sizes):
+        batch.append(cid)
+        total += size
+        if total >= budget:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
