@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,10 +29,14 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def dagster_dev(tmp_path_factory):
-    server = start_dagster_dev(tmp_path_factory.mktemp("dagster_dev"))
+def dagster_dev():
+    """Its folder is outside pytest's numbered temp dirs, which another pytest session on the same machine
+    prunes (keeping three) and would delete under a server that runs for minutes."""
+    root = Path(tempfile.mkdtemp(prefix="sb-dagster-dev-"))
+    server = start_dagster_dev(root)
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 LISTING = """query($r: RepositorySelector!) {
   sensorsOrError(repositorySelector: $r) { ... on Sensors { results { name sensorState { status } } } }
