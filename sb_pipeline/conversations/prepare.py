@@ -74,6 +74,16 @@ class Prepared:
 
 
 def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> Prepared:
+    rows = prepare_rows(records, min_chars, max_chars)
+    frame, clashes, copies = collapse(rows.conversations)
+    reject_frame = pl.concat([rows.rejects, duplicate_id_rejects(clashes)])
+    by_reason = dict(reject_frame.group_by("reason").len().iter_rows()) if reject_frame.height else {}
+    return Prepared(frame, reject_frame, duplicates=copies, secrets_redacted=rows.secrets_redacted, rejected_by_reason=by_reason)
+
+
+def prepare_rows(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> Prepared:
+    """The row-by-row part of `prepare_conversations` (clean, redact, length limits, ids and hashes): no row
+    depends on another, so records may come in batches; `collapse` then runs once over all of them."""
     kept: list[dict] = []
     rejects: list[dict] = []
     secrets = 0
@@ -104,21 +114,32 @@ def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CH
             }
         )
     frame = pl.DataFrame(kept, schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64}) if kept else _empty(records)
+    reject_frame = pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
+    return Prepared(frame, reject_frame, secrets_redacted=secrets)
+
+
+def collapse(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Across all prepared rows: the earliest copy of each content is kept (by started_at, then source
+    priority, then source_ref, then input order), then the earliest row of each conversation_id.
+    Returns (kept, id clashes, exact copies dropped). Reads only conversation_id, content_hash, started_at,
+    source and source_ref, so a frame of those keys alone (plus any columns of the caller's) will do."""
     before = frame.height
     frame = (
         frame.with_columns(pl.col("source").replace_strict(SOURCE_PRIORITY, default=9).alias("_priority"))
-        .sort(["started_at", "_priority", "source_ref"], nulls_last=True)
+        .sort(["started_at", "_priority", "source_ref"], nulls_last=True, maintain_order=True)
         .unique(subset="content_hash", keep="first", maintain_order=True)
         .drop("_priority")
     )
     copies = before - frame.height  # exact copies: counted as skipped duplicates
     clash = frame.select(~pl.col("conversation_id").is_first_distinct()).to_series()
-    for row in frame.filter(clash).iter_rows(named=True):
-        rejects.append(dict(source=row["source"], source_ref=row["source_ref"], reason="duplicate_id", excerpt=excerpt(row["content"])))
-    frame = frame.filter(~clash)
-    reject_frame = pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
-    by_reason = dict(reject_frame.group_by("reason").len().iter_rows()) if rejects else {}
-    return Prepared(frame, reject_frame, duplicates=copies, secrets_redacted=secrets, rejected_by_reason=by_reason)
+    return frame.filter(~clash), frame.filter(clash), copies
+
+
+def duplicate_id_rejects(clashes: pl.DataFrame) -> pl.DataFrame:
+    """The `duplicate_id` rejects of `collapse`'s id clashes (rows with source, source_ref and content)."""
+    rows = [dict(source=r["source"], source_ref=r["source_ref"], reason="duplicate_id", excerpt=excerpt(r["content"]))
+            for r in clashes.select("source", "source_ref", "content").iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=REJECT_SCHEMA, orient="row") if rows else pl.DataFrame(schema=REJECT_SCHEMA)
 
 
 def _empty(records: pl.DataFrame) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import timezone, tzinfo
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, reje
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "inbox"
+BATCH_ROWS = 2_000  # iter_inbox: items (and rejected lines) held in memory at once
 
 
 def _reject(rejects: list, ref: str, reason: str, text: object) -> None:
@@ -27,9 +29,20 @@ def _reject(rejects: list, ref: str, reason: str, text: object) -> None:
 
 
 def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
+    reads = list(iter_inbox(root, naive_tz))
+    if not reads[0].available:
+        return reads[0]
+    records, rejects = SourceRead.concat(reads)
+    return SourceRead(SOURCE, records, rejects)
+
+
+def iter_inbox(root: Path, naive_tz: tzinfo = timezone.utc, batch_rows: int = BATCH_ROWS) -> Iterator[SourceRead]:
+    """`read_inbox` in pieces of at most `batch_rows` items and rejected lines, so memory does not grow with the
+    inbox (beyond one file's bytes and the ids seen); ids are checked across pieces. At least one piece."""
     root = Path(root)
     if not root.is_dir():
-        return SourceRead.unavailable(SOURCE, f"{root}: not a folder")
+        yield SourceRead.unavailable(SOURCE, f"{root}: not a folder")
+        return
     records: list[dict] = []
     rejects: list[dict] = []
     seen: dict[str, str] = {}  # id -> content hash
@@ -43,6 +56,9 @@ def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         for lineno, raw in enumerate(data.split(b"\n"), start=1):
+            if len(records) + len(rejects) >= batch_rows:
+                yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
+                records, rejects = [], []
             ref = f"{rel}:{lineno}"
             raw = raw.rstrip(b"\r")
             if not raw.strip():
@@ -100,4 +116,4 @@ def read_inbox(root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
                     metadata=json.dumps({"file": rel, "line": lineno, "id": item_id}),
                 )
             )
-    return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
+    yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterator
 from datetime import timezone, tzinfo
 from pathlib import Path
 
@@ -30,6 +31,7 @@ SB64_PREFIX = "__SB64__"
 _CONVERSATION_TABLE = re.compile(r"^(?:conversations|conversations_v2|conversations_legacy|[a-z0-9_]+_conversations)$")
 _REFLECTION_TABLE = re.compile(r"^(?:reflections|reflections_v2|[a-z0-9_]+_reflections)$")
 _TIME_COLUMNS = ("timestamp", "created_at", "updated_at")
+BATCH_ROWS = 2_000  # iter_reflection_db: rows held in memory at once (Session Buddy keeps <= 50k chars a row)
 
 
 def decode_sb64(content: str) -> tuple[str, bool]:
@@ -76,7 +78,14 @@ def _discover(conn: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
     return tables
 
 
-def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: list, rejects: list, notes: list) -> None:
+def _fetched(result, size: int) -> Iterator[tuple]:
+    while batch := result.fetchmany(size):
+        yield from batch
+
+
+def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: list, rejects: list, notes: list,
+                batch_rows: int = BATCH_ROWS) -> Iterator[None]:
+    """Append the table's rows to `records` / `rejects`, yielding (to let the caller empty them) every `batch_rows` rows."""
     wanted = ["id", "content", "project", "metadata", "insight_type", *_TIME_COLUMNS]
     present = [c for c in wanted if c in columns]
     if "content" not in columns or "id" not in columns:
@@ -88,7 +97,9 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
     # No value is ever formatted into SQL.
     result = conn.execute(f'SELECT {select} FROM "{table}"')
     names = [d[0] for d in result.description]
-    for values in result.fetchall():
+    for n, values in enumerate(_fetched(result, batch_rows)):
+        if n and n % batch_rows == 0:
+            yield
         row = dict(zip(names, values))
         ref = f"{table}:{row['id']}"
         if row["id"] is None:  # no identity: a NULL would become the key "table:None" shared by every such row
@@ -125,17 +136,38 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
 
 def read_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc) -> SourceRead:
     """Read every conversation and reflection table of a reflection DB, from a snapshot copy."""
+    reads = list(iter_reflection_db(path, snapshot_root, naive_tz))
+    if not reads[0].available:
+        return reads[0]
+    records, rejects = SourceRead.concat(reads)
+    return SourceRead(SOURCE, records, rejects, [note for read in reads for note in read.notes])
+
+
+def iter_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timezone.utc, batch_rows: int = BATCH_ROWS) -> Iterator[SourceRead]:
+    """`read_reflection_db` in pieces of at most `batch_rows` rows, so memory does not grow with the database;
+    the last piece carries the notes. The snapshot copy lives until the last piece is taken."""
     records: list[dict] = []
     rejects: list[dict] = []
+
+    def piece(notes: list[str] | None = None) -> SourceRead:
+        read = SourceRead(SOURCE, records_frame(records), rejects_frame(rejects), notes or [])
+        records.clear()
+        rejects.clear()
+        return read
+
     try:
         with open_snapshot(path, snapshot_root) as (conn, notes):
             tables = _discover(conn)
             for table in sorted(tables):
                 if _CONVERSATION_TABLE.match(table) or _REFLECTION_TABLE.match(table):
                     try:
-                        _read_table(conn, table, tables[table], naive_tz, records, rejects, notes)
+                        for _ in _read_table(conn, table, tables[table], naive_tz, records, rejects, notes, batch_rows):
+                            yield piece()
                     except duckdb.Error as exc:
                         notes.append(f"{table}: unreadable ({type(exc).__name__}: {str(exc)[:200]})")
+                    if records or rejects:
+                        yield piece()
     except SourceUnavailable as exc:
-        return SourceRead.unavailable(SOURCE, str(exc))
-    return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects), notes)
+        yield SourceRead.unavailable(SOURCE, str(exc))
+        return
+    yield piece(notes)

@@ -16,6 +16,7 @@ import polars as pl
 from sb_pipeline.warehouse.connection import transaction
 from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
 
+WRITE_MEMORY_LIMIT = "SET memory_limit = '512MB'"  # see upsert_conversation_batches
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
     "content", "content_hash", "char_count", "secrets_redacted", "metadata",
@@ -30,11 +31,15 @@ def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, n
 def upsert_conversation_batches(
     conn: duckdb.DuckDBPyConnection, keys: pl.DataFrame, batches: Iterable[pl.DataFrame], now: datetime
 ) -> dict[str, int]:
-    """`upsert_conversations` for rows that arrive in batches (so that all their text is never in memory at once).
+    """`upsert_conversations` for rows that arrive in batches, so that neither Python nor DuckDB ever holds
+    all their text at once.
 
     `keys` (conversation_id, content_hash) lists every incoming row, ids unique; `batches` yields the same rows
-    with all CONVERSATION_COLUMNS, in any grouping. Each row's fate is decided against the table as it was
-    before this call, and every batch is written in one transaction: readers see all of it or none.
+    with all CONVERSATION_COLUMNS, in any grouping. Each row's fate is decided up front against the table as it
+    was before this call. Each batch is one transaction (its rows and the search generation, all or none), so an
+    interrupted run keeps the batches it finished and the next run finds them unchanged and writes the rest.
+    DuckDB's buffer pool is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life (by default it grows to
+    80 % of RAM, caching every block written).
     """
     existing = conn.sql("SELECT conversation_id, content_hash FROM conversations").pl()
     known_ids = dict(existing.iter_rows())
@@ -45,32 +50,27 @@ def upsert_conversation_batches(
             status.append("unchanged" if known_ids[cid] == chash else ("duplicate" if chash in known_hashes else "updated"))
         else:
             status.append("duplicate" if chash in known_hashes else "new")
+    del existing, known_ids, known_hashes
     statuses = pl.Series("_status", status, dtype=pl.Utf8)
     counts = {k: int((statuses == k).sum()) for k in ("new", "updated", "unchanged", "duplicate")}
     wanted = keys.filter(statuses.is_in(["new", "updated"]))["conversation_id"]
     if not wanted.len():
         return counts
+    conn.execute(WRITE_MEMORY_LIMIT)
     columns = ", ".join(CONVERSATION_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
     upsert = (f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
               f"SELECT {columns}, ?, ? FROM incoming_conversations "
               f"ON CONFLICT (conversation_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at")
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        for batch in batches:
-            incoming = batch.filter(pl.col("conversation_id").is_in(wanted)).select(CONVERSATION_COLUMNS)
-            if not incoming.height:
-                continue
-            conn.register("incoming_conversations", incoming)
-            try:
-                conn.execute(upsert, [now, now])
-            finally:
-                conn.unregister("incoming_conversations")
-        conn.execute(RENEW_GENERATION)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    for batch in batches:
+        incoming = batch.filter(pl.col("conversation_id").is_in(wanted.implode())).select(CONVERSATION_COLUMNS)
+        if not incoming.height:
+            continue
+        conn.register("incoming_conversations", incoming)
+        try:
+            transaction(conn, [(upsert, [now, now]), (RENEW_GENERATION, [])])
+        finally:
+            conn.unregister("incoming_conversations")
     return counts
 
 

@@ -5,18 +5,28 @@ writes in short transactions, so the one-writer lock is held for seconds, not mi
 """
 
 
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from sb_pipeline.conversations.chunking import chunk_id, chunk_text, text_hash
-from sb_pipeline.conversations.prepare import DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, prepare_conversations, quarantine_frame
+from sb_pipeline.conversations.prepare import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MIN_CHARS,
+    collapse,
+    duplicate_id_rejects,
+    prepare_rows,
+    quarantine_frame,
+)
 from sb_pipeline.defs.metadata import markdown_table
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
-from sb_pipeline.sources import SourceRead
+from sb_pipeline.sources import SourceRead, inbox, reflection_db, transcripts
+from sb_pipeline.sources.timestamps import zone
 from sb_pipeline.warehouse import conversations as store
 from sb_pipeline.warehouse.rejects import record_rejects
 
@@ -50,42 +60,75 @@ def raw_conversations(
 ) -> dg.MaterializeResult:
     """One row per conversation, reflection or insight from Session Buddy's reflection DB (every era),
     Claude Code transcripts and the inbox: secrets redacted, 50..50,000 characters, exact copies
-    collapsed. Bad inputs land in `rejected_records` with a reason; the run goes on without them."""
+    collapsed. Bad inputs land in `rejected_records` with a reason; the run goes on without them.
+    Sources are read a batch at a time and the prepared rows spooled to private temp files under the
+    snapshot folder, so memory stays bounded however much there is. Copies and id clashes are then
+    decided over all rows' keys at once, and the kept rows written a spool file per transaction: the
+    same rows, rejects and counts as `prepare_conversations` + `upsert_conversations` on everything."""
     now = datetime.now(timezone.utc)
-    reads = conversation_sources.read_all(max_chars=config.max_chars)
-    for read in reads:
-        log = context.log.info if read.available else context.log.warning  # an unavailable source is news
-        for note in read.notes:
-            log(f"{read.source}: {note}")
-    records, read_rejects = SourceRead.concat(reads)
-    prepared = prepare_conversations(records, config.min_chars, config.max_chars)
-    rejects = quarantine_frame(pl.concat([read_rejects, prepared.rejects]))
-    with warehouse.connect() as conn:
-        counts = store.upsert_conversations(conn, prepared.conversations, now)
-        new_rejects = record_rejects(conn, rejects, now)
-        total = conn.execute("SELECT count(*) FROM conversations").fetchall()[0][0]
-        newest = conn.sql(
-            "SELECT started_at, source, kind, project, left(regexp_replace(content, '\\s+', ' ', 'g'), 80) AS content "
-            "FROM conversations ORDER BY started_at DESC NULLS LAST LIMIT 5"
-        ).pl()
+    read_count = 0
+    per_source: dict[str, int] = {}
+    unavailable: dict[str, list[str]] = {}
+    read_rejects: list[pl.DataFrame] = []
+    row_rejects: list[pl.DataFrame] = []
+    keys: list[pl.DataFrame] = []
+    secrets = 0
+    offset = 0  # _seq: each prepared row's place in the input, which collapse's order falls back on
+    spool_root = Path(conversation_sources.snapshot_dir).expanduser()
+    spool_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ingest-", dir=spool_root) as spool:
+        # Pass 1, a batch of records at a time: clean, redact, hash; the rows go to a private spool file, only
+        # their keys stay in memory.
+        spooled: list[Path] = []
+        for read in _source_batches(conversation_sources, config.max_chars):
+            log = context.log.info if read.available else context.log.warning  # an unavailable source is news
+            for note in read.notes:
+                log(f"{read.source}: {note}")
+            if not read.available:
+                unavailable[read.source] = read.notes
+            per_source[read.source] = per_source.get(read.source, 0) + read.records.height
+            read_count += read.records.height
+            read_rejects.append(read.rejects)
+            rows = prepare_rows(read.records, config.min_chars, config.max_chars)
+            row_rejects.append(rows.rejects)
+            secrets += rows.secrets_redacted
+            frame = rows.conversations.with_columns(pl.int_range(offset, offset + rows.conversations.height, dtype=pl.Int64).alias("_seq"))
+            offset += frame.height
+            spooled.append(Path(spool) / f"{len(spooled):06d}.arrow")
+            frame.write_ipc(spooled[-1])
+            keys.append(frame.select("conversation_id", "content_hash", "started_at", "source", "source_ref", "_seq"))
+        # Pass 2, over the keys of every row at once: exact copies and id clashes, as prepare_conversations does.
+        kept, clashes, copies = collapse(pl.concat(keys))
+        keys.clear()
+        clash_rows = pl.concat([_spooled(path, clashes["_seq"]) for path in spooled])
+        clash_rows = clashes.select("_seq").join(clash_rows, on="_seq", how="left", maintain_order="left")  # collapse's order
+        rejects = quarantine_frame(pl.concat([*read_rejects, *row_rejects, duplicate_id_rejects(clash_rows)]))
+        # Pass 3: the kept rows, a spool file per transaction.
+        with warehouse.connect() as conn:
+            counts = store.upsert_conversation_batches(conn, kept, (_spooled(path, kept["_seq"]) for path in spooled), now)
+            new_rejects = record_rejects(conn, rejects, now)
+            total = conn.execute("SELECT count(*) FROM conversations").fetchall()[0][0]
+            newest = conn.sql(
+                "SELECT started_at, source, kind, project, left(regexp_replace(content, '\\s+', ' ', 'g'), 80) AS content "
+                "FROM conversations ORDER BY started_at DESC NULLS LAST LIMIT 5"
+            ).pl()
     by_reason = dict(sorted(rejects.group_by("reason").len().iter_rows())) if rejects.height else {}
-    seen = records.height + read_rejects.height
+    seen = read_count + sum(r.height for r in read_rejects)
     share = rejects.height / seen if seen else 0.0
-    per_source = {r.source: r.records.height for r in reads}
     metadata = {
         "dagster/row_count": dg.MetadataValue.int(total),
-        "read": dg.MetadataValue.int(records.height),
+        "read": dg.MetadataValue.int(read_count),
         "new": dg.MetadataValue.int(counts["new"]),
         "updated": dg.MetadataValue.int(counts["updated"]),
         "unchanged": dg.MetadataValue.int(counts["unchanged"]),
-        "skipped_duplicates": dg.MetadataValue.int(prepared.duplicates + counts["duplicate"]),
+        "skipped_duplicates": dg.MetadataValue.int(copies + counts["duplicate"]),
         "rejected": dg.MetadataValue.int(rejects.height),
         "rejected_new": dg.MetadataValue.int(new_rejects),
         "rejected_by_reason": dg.MetadataValue.json(by_reason),
         "rejected_share": dg.MetadataValue.float(round(share, 4)),
-        "secrets_redacted": dg.MetadataValue.int(prepared.secrets_redacted),
+        "secrets_redacted": dg.MetadataValue.int(secrets),
         "read_by_source": dg.MetadataValue.json(per_source),
-        "sources_unavailable": dg.MetadataValue.json({r.source: r.notes for r in reads if not r.available}),
+        "sources_unavailable": dg.MetadataValue.json(unavailable),
         "newest": dg.MetadataValue.md(markdown_table(newest)),
     }
     check = dg.AssetCheckResult(
@@ -186,3 +229,18 @@ def _batches(ids: list[str], sizes: list[int], budget: int) -> Iterator[list[str
             batch, total = [], 0
     if batch:
         yield batch
+
+
+def _source_batches(sources: ConversationSourcesResource, max_chars: int) -> Iterator[SourceRead]:
+    """What `sources.read_all` reads, in the same order (reflection DB, transcripts, inbox), a batch at a time
+    (batch sizes: each reader module's BATCH_* constant)."""
+    tz = zone(sources.source_timezone)
+    yield from reflection_db.iter_reflection_db(Path(sources.reflection_db).expanduser(), Path(sources.snapshot_dir).expanduser(),
+                                                tz, reflection_db.BATCH_ROWS)
+    yield from transcripts.iter_transcripts(Path(sources.transcripts_dir).expanduser(), max_chars, transcripts.BATCH_BYTES)
+    yield from inbox.iter_inbox(Path(sources.inbox_dir).expanduser(), tz, inbox.BATCH_ROWS)
+
+
+def _spooled(path: Path, seqs: pl.Series) -> pl.DataFrame:
+    """The rows of one spool file whose `_seq` is in `seqs`."""
+    return pl.scan_ipc(path).filter(pl.col("_seq").is_in(seqs.implode())).collect()
