@@ -43,6 +43,7 @@ def test_broken_sources_are_reported_and_the_rest_of_the_run_proceeds(tmp_path, 
     raw = materialization_metadata(result, "raw_conversations")
     read = raw["read_by_source"]
     assert read["transcript"] > 0 and read["inbox"] > 0 and read["reflection_db"] > 0, read  # the other eras' tables too
+    assert "conversations: no id/content column, skipped" in raw["source_notes"]["reflection_db"], raw["source_notes"]
     embeddings = materialization_metadata(result, "conversation_embeddings")
     assert embeddings["embedded"] > 0 and embeddings["chunk_coverage_pct"] == 100.0
 

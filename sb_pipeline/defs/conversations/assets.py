@@ -73,6 +73,7 @@ def raw_conversations(
     row_rejects: list[pl.DataFrame] = []
     keys: list[pl.DataFrame] = []
     secrets = 0
+    notes: dict[str, list[str]] = {}
     offset = 0  # _seq: each prepared row's place in the input, which collapse's order falls back on
     spool_root = Path(conversation_sources.snapshot_dir).expanduser()
     spool_root.mkdir(parents=True, exist_ok=True)
@@ -84,6 +85,7 @@ def raw_conversations(
             log = context.log.info if read.available else context.log.warning  # an unavailable source is news
             for note in read.notes:
                 log(f"{read.source}: {note}")
+            notes.setdefault(read.source, []).extend(read.notes)  # e.g. a table skipped for a missing column
             if not read.available:
                 unavailable[read.source] = read.notes
             per_source[read.source] = per_source.get(read.source, 0) + read.records.height
@@ -129,6 +131,7 @@ def raw_conversations(
         "secrets_redacted": dg.MetadataValue.int(secrets),
         "read_by_source": dg.MetadataValue.json(per_source),
         "sources_unavailable": dg.MetadataValue.json(unavailable),
+        "source_notes": dg.MetadataValue.json({source: found for source, found in notes.items() if found}),
         "newest": dg.MetadataValue.md(markdown_table(newest)),
     }
     check = dg.AssetCheckResult(
