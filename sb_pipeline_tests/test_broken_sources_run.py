@@ -49,6 +49,7 @@ def test_broken_sources_are_reported_and_the_rest_of_the_run_proceeds(tmp_path, 
 
     outcomes = check_outcomes(result)
     assert outcomes["knowledge_graph_db_healthy"] is False and outcomes["crackerjack_db_healthy"] is False
+    assert outcomes["reflection_db_healthy"] is False  # a table lost its content column: its rows are skipped
     assert outcomes["embedding_coverage_complete"] is True and outcomes["conversation_ids_unique"] is True
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert not failed_steps, f"a broken source failed steps instead of being reported: {failed_steps}"

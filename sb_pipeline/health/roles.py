@@ -99,6 +99,11 @@ def _reflection(store: StoreHealth) -> None:
         store.recommendations.append(f"Check that {store.setting} points at Session Buddy's reflection.duckdb ({ROLES['reflection'].home})")
         return
     store.notes.append(f"{sum(_rows(store, t) for t in read)} rows in {len(read)} tables read by the pipeline: {', '.join(read)}")
+    lacking = [t for t in read if not {"id", "content"} <= columns[t]]
+    if lacking:  # the reader skips such a table whole (its rows are lost to the pipeline, so this is a problem)
+        store.problems.append(f"no id/content column in {', '.join(lacking)}: the pipeline skips "
+                              f"{sum(_rows(store, t) for t in lacking)} rows")
+        store.recommendations.append("A damaged or foreign table: compare it with Session Buddy's schema (README, status)")
     _vector_note(store, read, "conversations and reflections")
 
 
