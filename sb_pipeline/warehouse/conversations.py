@@ -16,7 +16,10 @@ import polars as pl
 from sb_pipeline.warehouse.connection import transaction
 from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
 
-WRITE_MEMORY_LIMIT = "SET memory_limit = '512MB'"  # see upsert_conversation_batches
+# A writer's DuckDB memory cap. By default DuckDB lets its buffer pool grow to 80 % of RAM, caching every
+# block written, and a checkpoint (on close, after a write) holds the tables' indexes in memory: writing
+# 100k conversations' chunks peaked at 1.1 GiB that way, 0.5 GiB with the cap. Larger work spills to disk.
+WRITE_MEMORY_LIMIT = "SET memory_limit = '512MB'"
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
     "content", "content_hash", "char_count", "secrets_redacted", "metadata",
@@ -38,8 +41,7 @@ def upsert_conversation_batches(
     with all CONVERSATION_COLUMNS, in any grouping. Each row's fate is decided up front against the table as it
     was before this call. Each batch is one transaction (its rows and the search generation, all or none), so an
     interrupted run keeps the batches it finished and the next run finds them unchanged and writes the rest.
-    DuckDB's buffer pool is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life (by default it grows to
-    80 % of RAM, caching every block written).
+    DuckDB's memory is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life.
     """
     existing = conn.sql("SELECT conversation_id, content_hash FROM conversations").pl()
     known_ids = dict(existing.iter_rows())
@@ -95,9 +97,11 @@ def conversation_texts(conn: duckdb.DuckDBPyConnection, conversation_ids: list[s
 
 
 def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str], chunks: pl.DataFrame) -> None:
-    """Swap the chunks of the given conversations in one transaction (no half-chunked conversation is visible)."""
+    """Swap the chunks of the given conversations in one transaction (no half-chunked conversation is visible).
+    DuckDB's memory is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life."""
     if not conversation_ids:
         return
+    conn.execute(WRITE_MEMORY_LIMIT)
     ids = pl.DataFrame({"conversation_id": conversation_ids})
     conn.register("rechunked_ids", ids)
     conn.register("incoming_chunks", chunks)
@@ -134,6 +138,9 @@ def chunk_texts(conn: duckdb.DuckDBPyConnection, text_hashes: list[str]) -> list
 
 
 def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], vectors: np.ndarray, model_id: str, now: datetime) -> None:
+    """Vectors for the given chunk text hashes, in one transaction; DuckDB's memory is capped at WRITE_MEMORY_LIMIT
+    for the rest of `conn`'s life."""
+    conn.execute(WRITE_MEMORY_LIMIT)
     frame = pl.DataFrame({"text_hash": text_hashes, "embedding": vectors.astype(np.float32)})
     conn.register("incoming_vectors", frame)
     try:
