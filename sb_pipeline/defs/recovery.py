@@ -44,6 +44,12 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def _worker_event(event) -> bool:
+    """Written by the run's own processes (its orchestrator and step workers), not by the daemon that
+    launched it, which outlives a killed run worker."""
+    return bool(event.step_key) or event.event_type_value == "RUN_START"
+
+
 def _local_storage(instance: dg.DagsterInstance) -> bool:
     return isinstance(instance.event_log_storage, (SqliteEventLogStorage, ConsolidatedSqliteEventLogStorage))
 
@@ -59,8 +65,8 @@ def recover_abandoned_runs(instance: dg.DagsterInstance) -> list[Recovered]:
         if record is None or record.dagster_run.is_finished:
             storage.free_concurrency_slots_for_run(run_id)  # a finished run never needs a slot
             continue
-        pids = {entry.dagster_event.pid for entry in instance.all_logs(run_id)
-                if entry.dagster_event is not None and entry.dagster_event.pid}
+        pids = {event.pid for event in (entry.dagster_event for entry in instance.all_logs(run_id))
+                if event is not None and event.pid and _worker_event(event)}
         if not pids or any(_alive(pid) for pid in pids):
             continue  # still working, or not started far enough to tell
         instance.report_run_failed(record.dagster_run, f"sb-pipeline: abandoned, its processes {sorted(pids)} are gone "
