@@ -1,0 +1,3 @@
+"""stub"""
+EPISODES = []
+LONG_SESSIONS = []
