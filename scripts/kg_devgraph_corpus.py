@@ -464,7 +464,11 @@ for _t, _target, _suite in [
     rel(_t, "tests", _target)
     if _suite:
         rel(_t, "part_of", _suite)
-rel("test_invoice_currency", "tests", "InvoiceCurrencyMismatch")
+rel("test_invoice_currency", "tests", "InvoiceCurrencyMismatch", "billing/migrations/0042_invoice_currency.py")
+rel("test_reindex_alias_swap", "related_to", "zero-downtime reindex")
+rel("test_token_refresh", "related_to", "OAuth2 token refresh")
+rel("test_ledger_balance_invariant", "related_to", "double-entry bookkeeping")
+rel("infra/modules/rds/main.tf", "provisions", "postgres")
 rel("test_session_pool_overflow", "tests", "QueuePool limit of size 5 overflow 10 reached")
 
 # errors: where they occur, what causes them, concepts
