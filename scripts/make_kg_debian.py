@@ -316,9 +316,9 @@ A real, typed, sparse graph with text for measuring relationship discovery. Gene
 - Captured {meta['captured_at']}; the raw output ({meta['bytes']} bytes) is kept as `dpkg_query.txt`,
   sha256 `{meta['sha256']}` (also in `capture.json`).
 - Command: `{meta['command']}` (fields separated by 0x1f, records by 0x1e and a newline).
-- {len(packages)} packages installed (status `ii`). Package descriptions are Debian's (each package's
-  copyright file under /usr/share/doc/<package>/ covers it; descriptions are short factual texts
-  written by Debian maintainers and upstreams).
+- {len(packages)} packages installed (status `ii`). The descriptions are those in each package's control
+  data, written by its Debian maintainers and upstream; no separate licence is stated for them (each
+  package's own terms are in /usr/share/doc/<package>/copyright on the machine).
 
 ## Regenerate
 
