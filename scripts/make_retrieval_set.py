@@ -44,7 +44,7 @@ OUT = ROOT / "bench" / "labelled" / "retrieval_dev"
 MAX_CHARS = 50_000  # the pipeline's default max_chars: longer sessions are split into parts
 MIN_CHARS = 50
 DEEP_MIN_OFFSET = 3_000
-MIN_PER_CATEGORY = 0
+MIN_PER_CATEGORY = 40
 FOLDS = 5
 CC_VERSION = "2.1.3"
 MODEL = "claude-sonnet-4-5"
@@ -231,6 +231,9 @@ def collect_episodes() -> list[Ep]:
     keys = Counter(e.key for e in eps)
     dup = [k for k, n in keys.items() if n > 1]
     assert not dup, f"duplicate episode keys: {dup}"
+    by_key = {e.key: e for e in eps}
+    for key, extra in notes.EXTRA_QUERIES.items():
+        by_key[key].queries = tuple(by_key[key].queries) + tuple(extra)
     for e in eps:
         assert e.project in PROJECTS, (e.key, e.project)
     return eps
@@ -271,6 +274,8 @@ def build_conversations(eps: list[Ep]) -> tuple[list[Conv], dict[str, Conv], dic
             else:
                 e = by_key[item]
                 assert e.where == f"long:{spec['key']}", (item, e.where)
+                while not c.episodes and len("\n\n".join(transcript_turns(steps))) < DEEP_MIN_OFFSET + 1_000:
+                    steps += filler.mini_episode(spec["project"], rng)  # the first answer starts deep enough
                 c.offsets[e.key] = len(steps)  # a step index for now; made a char offset when rendered
                 steps += e.steps
                 c.episodes.append(e.key)
@@ -323,7 +328,7 @@ def add_filler(convs: list[Conv]) -> None:
             key = f"filler-{name}-s{i:02d}"
             head, tail = noise_steps(rng)
             big = rng.random() < 0.15
-            steps = head + filler.filler_session(name, rng, 3 if big else 1, 7 if big else 4) + tail
+            steps = head + filler.filler_session(name, rng, 5 if big else 1, 12 if big else 5) + tail
             convs.append(Conv(key, "transcript", name, start_time(None, key), steps=steps, branch=rng.choice(PROJECTS[name]["branches"])))
         for i in range(4):
             key = f"filler-{name}-standup{i}"
@@ -639,6 +644,12 @@ def build_queries(eps: list[Ep], main_of: dict, also_of: dict) -> list[dict]:
                 for item in s:
                     if item not in rel:
                         rel.append(item)
+            if q.category == "path":
+                # a path query names a file or function that the answer's kept text contains
+                c, i = rel[0]
+                tokens = [t.strip("`'\",()") for t in q.query.split()]
+                named = [t for t in tokens if any(ch in t for ch in "/._:") or any(ch.isupper() for ch in t[1:])]
+                assert any(t in c.parts[i] for t in named), (e.key, q.query, named)
             if q.category == "deep":
                 c = main_of[e.key]
                 assert c.role == "long", (e.key, "deep query on a conversation that is not a long session")

@@ -88,17 +88,35 @@ def _src_files(P: dict) -> list[str]:
     return [f for f in P["files"] if not f.startswith(("test", "src/test")) and "/test" not in f and not f.endswith(("toml", "json", "yml", "yaml", "mjs", "ipynb", "lock"))] or P["files"]
 
 
+TEST_SNIPPET = {
+    "python": "```python\n@pytest.mark.parametrize(\"case\", CASES, ids=str)\ndef {name}(case, {fixture}):\n    result = {func}(case.input)\n    assert result == case.expected\n```",
+    "ts": "```ts\ndescribe('{func}', () => {{\n  it('{edge}', async () => {{\n    const result = await {func}(fixture.{fixture});\n    expect(result).toEqual(expected);\n  }});\n}});\n```",
+    "rust": "```rust\n#[test]\nfn {name}() {{\n    let input = fixtures::{fixture}();\n    let out = {func}(&input);\n    assert_eq!(out, expected());\n}}\n```",
+    "go": "```go\nfunc Test{Name}(t *testing.T) {{\n\tgot := {func}(fixture{Fixture})\n\tif diff := cmp.Diff(want, got); diff != \"\" {{\n\t\tt.Errorf(\"{func} mismatch (-want +got):\\n%s\", diff)\n\t}}\n}}\n```",
+    "java": "```java\n@Test\nvoid {name}() {{\n    var result = {func}({fixture});\n    assertThat(result).isEqualTo(expected);\n}}\n```",
+    "sql": "```yaml\n  - name: {func}\n    tests:\n      - dbt_utils.expression_is_true:\n          expression: \"amount >= 0\"  # {edge}\n```",
+    "hcl": "```hcl\nrun \"{name}\" {{\n  command = plan\n  assert {{\n    condition     = {func} != null\n    error_message = \"{edge}\"\n  }}\n}}\n```",
+}
+FIXTURES = ["sample_accounts", "empty_batch", "frozen_clock", "tmp_config", "fake_client", "big_payload", "utc_now", "seeded_db"]
+
+
 def t_add_test(P: dict, rng: random.Random) -> list:
     lang = LANG[P["lang"]]
     func = rng.choice(P["funcs"])
     f = rng.choice(_src_files(P))
     edge = rng.choice(EDGES)
     n = rng.randint(3, 9)
-    test_name = f"test_{_short(func).lower()}_{'_'.join(edge.split()[-2:]).lower()}"
+    short = _short(func)
+    test_name = f"test_{short.lower()}_{'_'.join(edge.split()[-2:]).lower()}"
+    fixture = rng.choice(FIXTURES)
+    snippet = TEST_SNIPPET[P["lang"]].format(name=test_name, Name=short[:1].upper() + short[1:], func=short, edge=edge,
+                                             fixture=fixture, Fixture=fixture.title().replace("_", ""))
     return [
         U(f"{rng.choice(OPENERS)}add a test for `{func}` with {edge}. it's in {f}"),
         A(f"Let me read `{func}` first to see what it should do with {edge}.", tools=[Read(_path(P, f), numbered(f"{lang['comment']} {f}\n{lang['comment']} ... {func} ...\n"))]),
-        A(f"`{func}` has no explicit branch for {edge}; it falls through to the general path. I'll pin the current behaviour with a test and a second one for the neighbouring case, so a later change is deliberate.",
+        A(f"`{func}` has no explicit branch for {edge}; it falls through to the general path, which happens to do the right thing today. "
+          f"I'll pin the current behaviour with a test and a second one for the neighbouring case, so a later change is deliberate:\n\n{snippet}\n\n"
+          f"The `{fixture}` fixture already exists in the shared fixtures, so no new setup code.",
           tools=[Bash(P["test_one"], lang["passed"].format(n=n, t=round(rng.uniform(0.2, 4.0), 2)))]),
         A(f"Added `{test_name}` and a parametrised variant. {n} tests pass. While reading I noticed `{rng.choice(P['funcs'])}` has the same gap; I left a TODO rather than widening this change."),
     ]
@@ -160,7 +178,10 @@ def t_explain(P: dict, rng: random.Random) -> list:
         A(tools=[Read(_path(P, f), numbered(f"{LANG[P['lang']]['comment']} {func}\n..."))]),
         A(f"`{func}` is part of {P['desc']}. In short: it takes its input from `{other}`, validates it, and hands the result on. "
           f"The non-obvious parts: it is called on every request, so it avoids I/O except for one cached lookup; errors are mapped to domain errors instead of leaking library exceptions; "
-          f"and it is covered by the tests under {LANG[P['lang']]['test_dir']}/. If you change its signature, {rng.choice(P['funcs'])} and {other} need to follow."),
+          f"and it is covered by the tests under {LANG[P['lang']]['test_dir']}/. If you change its signature, {rng.choice(P['funcs'])} and {other} need to follow.\n\n"
+          f"Call flow, roughly:\n1. the entry point (`{P['run']}` locally) wires `{func}` up at startup;\n2. each call reads `{rng.choice(P['config'])}` once and keeps it;\n"
+          f"3. the result goes to `{other}`, which is where most of the business rules live.\n\n"
+          f"History: `git log -L` on it shows it was split out of {rng.choice(P['files'])} about a year ago; the old name still appears in a few comments."),
     ]
 
 
@@ -253,7 +274,70 @@ def t_docs(P: dict, rng: random.Random) -> list:
     ]
 
 
-TEMPLATES = [t_add_test, t_lint, t_rename, t_bump, t_explain, t_config, t_ci_cache, t_git, t_review, t_logging, t_typing, t_perf_small, t_docs]
+def t_flaky(P: dict, rng: random.Random) -> list:
+    lang = LANG[P["lang"]]
+    func = _short(rng.choice(P["funcs"]))
+    f = rng.choice(P["files"])
+    cause = rng.choice([
+        ("shared state", "a module-level cache that one test fills and another test reads; in random order the second test runs first and sees an empty cache"),
+        ("ordering", "a test that relies on the insertion order of a map/dict that is not guaranteed by the code under test"),
+        ("real time", "a test that compares against the wall clock with a 100 ms tolerance; on a busy CI runner that is not enough"),
+        ("port reuse", "two test files starting a server on the same fixed port; with parallel workers one of them fails to bind"),
+    ])
+    return [
+        U(f"`{func}` tests fail maybe 1 in 15 CI runs, never locally. annoying. can you find out why?"),
+        A(f"I'll run them repeatedly and in random order to reproduce it.",
+          tools=[Bash(P["test"], lang["fail"].format(test=f"test_{func.lower()}", a=rng.randint(1, 9), b=rng.randint(10, 20), file=f), is_error=True)]),
+        A(f"Reproduced on the 9th run. The cause is {cause[0]}: {cause[1]}. It only shows up when the tests happen to run in a particular order or under load, which is why it's rare locally.\n\n"
+          f"Fix: the test now sets up its own state instead of depending on a neighbour, and nothing in {f} keeps state between calls that a test can observe. 50 consecutive runs passed afterwards."),
+    ]
+
+
+def t_endpoint(P: dict, rng: random.Random) -> list:
+    func = rng.choice(P["funcs"])
+    f = rng.choice(_src_files(P))
+    thing = rng.choice(["an export of the last 30 days as CSV", "a dry-run flag", "a health detail view", "pagination with a cursor",
+                        "a filter by status", "an admin-only override", "a bulk variant that takes up to 100 ids"])
+    return [
+        U(f"we need {thing} for {func}. keep it small"),
+        A(f"Plan: extend `{func}` in {f} rather than adding a parallel code path, validate the new input at the edge, and cover it with two tests (happy path, invalid input).",
+          tools=[Edit(_path(P, f), f"def {_short(func)}(", f"def {_short(func)}(")]),
+        A(tools=[Bash(P["test"], LANG[P["lang"]]["passed"].format(n=rng.randint(40, 400), t=round(rng.uniform(2, 40), 1)))]),
+        A(f"Done: {thing} is in, behind the same permission check as the rest of `{func}`. I noted it in the changelog under 'Added'. "
+          f"One open question for you: should it be documented for external users, or stay internal for now?"),
+    ]
+
+
+def t_design_question(P: dict, rng: random.Random) -> list:
+    a, b = rng.sample(P["funcs"], 2)
+    lib = rng.choice(P["libs"])[0]
+    return [
+        U(f"design question: should `{a}` call `{b}` directly or go through an interface so we can swap {lib} later?"),
+        A(f"I'd call it directly for now. There is one implementation, and an interface with one implementation mostly adds indirection; "
+          f"the place where swapping {lib} would matter is already isolated in {rng.choice(_src_files(P))}. "
+          f"If a second implementation shows up (a fake for tests counts), extract the interface then, it's a mechanical change. "
+          f"What I would do now is keep `{b}`'s signature free of {lib} types, so callers don't depend on them."),
+        U("ok, and tests?"),
+        A(f"Test `{a}` through its public behaviour with the real `{b}` where it's cheap, and fake only the network or disk boundary. "
+          f"That's what the existing tests in {LANG[P['lang']]['test_dir']}/ do for {rng.choice(P['funcs'])} too."),
+    ]
+
+
+def t_incident_note(P: dict, rng: random.Random) -> list:
+    mins = rng.randint(4, 55)
+    cfg = rng.choice(P["config"])
+    return [
+        U(f"write a short incident summary: yesterday {P['name']} was degraded for {mins} minutes after a config change to `{cfg}`"),
+        A(f"**Summary**: {P['name']} was degraded for {mins} minutes on deploy of a configuration change to `{cfg}`.\n\n"
+          f"**Impact**: elevated error rate and latency for requests touching {rng.choice(P['funcs'])}; no data loss.\n\n"
+          f"**Detection**: alert on error rate after {rng.randint(2, 6)} minutes.\n\n"
+          f"**Resolution**: rollback of the change.\n\n**Follow-ups**: validate `{cfg}` at startup and refuse to start on nonsense values; "
+          f"add the staging soak step to the deploy pipeline; document the allowed range in the README."),
+    ]
+
+
+TEMPLATES = [t_add_test, t_lint, t_rename, t_bump, t_explain, t_config, t_ci_cache, t_git, t_review, t_logging, t_typing, t_perf_small, t_docs,
+             t_flaky, t_endpoint, t_design_question, t_incident_note]
 
 
 def mini_episode(project: str, rng: random.Random) -> list:

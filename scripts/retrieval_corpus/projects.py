@@ -130,7 +130,7 @@ P("logtail-rs", lang="rust",
   funcs=["Tailer::poll", "BatchBuilder::push", "Shipper::send_batch", "parse_line", "Config::from_file",
          "RotationWatcher", "backoff_delay", "LineBuf"],
   libs=[("tokio", "1.41.0"), ("serde", "1.0.214"), ("reqwest", "0.12.9"), ("notify", "6.1.1"), ("criterion", "0.5.1")],
-  test="cargo test", test_one="cargo test --test tail_rotation", lint="cargo clippy --all-targets -- -D warnings",
+  test="cargo test", test_one="cargo test --lib batch::", lint="cargo clippy --all-targets -- -D warnings",
   build="cargo build --release", run="cargo run -- --config logtail.toml",
   config=["batch.max_bytes", "ship.endpoint", "tail.poll_interval_ms", "RUST_LOG"],
   branches=["main", "fix/rotation-inode", "perf/parse-simd", "feat/logfmt"])
