@@ -19,7 +19,7 @@ threads, batch 16) on a fixed random sample of the same chunk texts, in its own 
 once just before and once just after the embedding stage. The ratio pipeline/bare says what the
 asset costs on top of the model (DB reads, writes, grouping). The 2 shared cores drift over a
 long stage, so besides the whole-stage ratio (against the mean of both peer runs) each end of the
-stage (two embedding groups, timed by the asset's "embedded a/b" log lines) is compared with the
+stage (two embedding groups, timed by the asset's "progress" log lines) is compared with the
 peer run next to it.
 No peer for ingest and chunking: no other implementation of them exists here to compare with.
 
@@ -117,7 +117,7 @@ EPOCH = datetime(2026, 11, 20, tzinfo=timezone.utc)
 def sentence_pool() -> list[str]:
     """Distinct sentences of the shipped samples' conversations, read with the project's own readers;
     any sentence a redaction rule touches is left out (the samples plant fake keys)."""
-    from sb_pipeline.conversations.redaction import redact
+    from sb_pipeline.records import redact
     from sb_pipeline.sources.inbox import read_inbox
     from sb_pipeline.sources.reflection_db import read_reflection_db
     from sb_pipeline.sources.transcripts import read_transcripts
@@ -383,11 +383,12 @@ def child_stage(stage: str, corpus: Path, work: Path, profile: str) -> dict:
     from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
     from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embedding_coverage_complete
     from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
+    from sb_pipeline.defs.progress import parse_progress
 
     flow = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_ids_unique, embedding_coverage_complete]
     asset = {"ingest": "raw_conversations", "chunking": "conversation_chunks", "embedding": "conversation_embeddings"}[stage]
     resources = {
-        "warehouse": WarehouseResource(path=str(work / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(work / "warehouse.duckdb")),
         "conversation_sources": ConversationSourcesResource(
             reflection_db=str(corpus / "reflection.duckdb"), transcripts_dir=str(corpus / "transcripts"),
             inbox_dir=str(corpus / "inbox"), snapshot_dir=str(work / "snapshots")),
@@ -398,11 +399,11 @@ def child_stage(stage: str, corpus: Path, work: Path, profile: str) -> dict:
     t0 = time.perf_counter()
     result = dg.materialize(flow, selection=[asset], resources=resources, instance=instance)
     wall = time.perf_counter() - t0
-    progress = []  # (timestamp, texts embedded so far) of each "embedded a/b" log line of the asset
+    progress = []  # (timestamp, texts embedded so far) of each "progress" log line of the asset
     for entry in instance.all_logs(result.run_id):
-        found = re.fullmatch(r"embedded (\d+)/\d+", entry.user_message or "")
-        if found:
-            progress.append((entry.timestamp, int(found.group(1))))
+        line = parse_progress(entry.user_message)
+        if line is not None and line.done:
+            progress.append((entry.timestamp, line.done))
     (mat,) = result.asset_materializations_for_node(asset)
     meta = {k: v.value for k, v in mat.metadata.items() if not isinstance(v.value, str) or len(v.value) < 200}
     checks = {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data.passed

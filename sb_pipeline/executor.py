@@ -34,7 +34,7 @@ def executor_from_name(name: str) -> dg.ExecutorDefinition:
 
 
 def configured_executor() -> dg.ExecutorDefinition:
-    """SB_EXECUTOR (read when definitions load, after .env)."""
-    import os
+    """SB_EXECUTOR, read when definitions load."""
+    from sb_pipeline import settings
 
-    return executor_from_name(os.environ.get("SB_EXECUTOR", ""))
+    return executor_from_name(settings.executor_name())

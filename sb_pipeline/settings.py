@@ -2,8 +2,10 @@
 
 Functions, not module constants: the environment is read when a path is needed, never at import
 time, so tests and the Dagster processes (webserver, daemon, run workers) see the same values.
-A `.env` file in the working directory or the project root is honoured by the CLI and by
-`definitions.py` through python-dotenv (without overriding variables already set).
+Only the wiring reads them (the CLI, `defs/resources.py`, the health check's CLI config, the model
+cache's default); domain code is handed paths. A `.env` file is loaded by `sb-pipeline` on start (the
+working directory's, then the project root's, never overriding variables already set) and by
+Dagster's own commands from the working directory.
 """
 
 from __future__ import annotations
@@ -62,8 +64,14 @@ def crackerjack_db_path() -> Path:
 
 def session_buddy_dir() -> Path:
     """SB_SESSION_BUDDY_DIR: Session Buddy's data folder (usually ~/.claude/data). `sb-pipeline status` and the
-    source_health asset report every *.db / *.duckdb in it, phantoms included; nothing in it is ever written."""
-    return _path_from_env("SB_SESSION_BUDDY_DIR", samples_dir())
+    source_health asset report every *.db / *.duckdb in it, phantoms included; nothing in it is ever written.
+    Default: the folder of the reflection DB (Session Buddy keeps all its stores together), so a user who sets
+    only SB_REFLECTION_DB has that folder surveyed; the samples' folder without configuration."""
+    return _path_from_env("SB_SESSION_BUDDY_DIR", default_session_buddy_dir(reflection_db_path()))
+
+
+def default_session_buddy_dir(reflection_db: Path) -> Path:
+    return Path(reflection_db).expanduser().parent
 
 
 def interruption_db_path() -> Path:
@@ -128,6 +136,16 @@ def embedding_profile() -> str:
 def schedule_timezone() -> str:
     """SB_SCHEDULE_TZ: the zone the weekly schedule's Monday 09:00 is read in (default UTC)."""
     return os.environ.get("SB_SCHEDULE_TZ", "").strip() or "UTC"
+
+
+def executor_name() -> str:
+    """SB_EXECUTOR: multiprocess (default), in_process or module:attribute (see executor.py)."""
+    return os.environ.get("SB_EXECUTOR", "").strip() or "multiprocess"
+
+
+def source_timezone() -> str:
+    """SB_SOURCE_TZ: the zone of Session Buddy's naive timestamps (default UTC)."""
+    return os.environ.get("SB_SOURCE_TZ", "").strip() or "UTC"
 
 
 def load_dotenv_files() -> None:

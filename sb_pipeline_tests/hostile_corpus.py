@@ -9,7 +9,7 @@ input saying what must become of it:
 - `normalised`: kept after a documented repair (NUL dropped, lone surrogate -> U+FFFD, a timestamp
   converted to UTC, a misspelt entity type mapped, a mistyped SQLite value read as null...);
 - `rejected`: quarantined with `reason`; `stage` says who rejects it: the reader (`read`) or
-  `prepare_conversations` (`prepare`: empty, too short, too long, duplicate id);
+  `prepare_rows` + `collapse` (`prepare`: empty, too short, too long, duplicate id);
 - `merged`: an exact copy of a kept row (same id and content, a resumed session's copied line, a
   name that differs only by case), counted once;
 - `noise`: what a reader skips by design (blank lines, transcript summaries, tool results, foreign
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from sb_pipeline.sources.records import valid_utf8
+from sb_pipeline.records import valid_utf8
 
 UTC = timezone.utc
 FIVE_MB = 5 * 1024 * 1024

@@ -39,12 +39,26 @@ def test_every_warehouse_writer_is_in_the_single_writer_pool():
 
 
 def test_defaults_point_under_data_and_env_overrides(monkeypatch, tmp_path):
-    defs()
-    assert os.environ["SB_WAREHOUSE"].endswith(os.path.join("data", "warehouse.duckdb"))
-    assert os.environ["SB_REFLECTION_DB"].endswith(os.path.join("data", "samples", "reflection.duckdb"))
+    before = dict(os.environ)
+    resources = defs().resources
+    assert dict(os.environ) == before, "loading the definitions must not write the environment"
+    assert resources["warehouse"].database.endswith(os.path.join("data", "warehouse.duckdb"))
+    assert resources["conversation_sources"].reflection_db.endswith(os.path.join("data", "samples", "reflection.duckdb"))
     monkeypatch.setenv("SB_WAREHOUSE", str(tmp_path / "w.duckdb"))
-    defs()
-    assert os.environ["SB_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+    configured = defs().resources["warehouse"].database
+    assert isinstance(configured, dg.EnvVar) and configured.env_var_name == "SB_WAREHOUSE"  # the UI names the variable
+    assert configured.get_value() == str(tmp_path / "w.duckdb")
+
+
+def test_session_buddy_dir_follows_a_configured_reflection_db(monkeypatch, tmp_path):
+    from sb_pipeline import settings
+
+    assert settings.session_buddy_dir() == settings.samples_dir()
+    monkeypatch.setenv("SB_REFLECTION_DB", str(tmp_path / "real" / "reflection.duckdb"))
+    assert settings.session_buddy_dir() == tmp_path / "real"
+    assert defs().resources["health_stores"].folder == tmp_path / "real"
+    monkeypatch.setenv("SB_SESSION_BUDDY_DIR", str(tmp_path / "elsewhere"))
+    assert settings.session_buddy_dir() == tmp_path / "elsewhere"
 
 
 def test_workspace_yaml_validates_with_the_dagster_cli():

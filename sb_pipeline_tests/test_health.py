@@ -203,7 +203,7 @@ def test_the_real_model_loads_and_gives_a_unit_vector():
 
 def test_source_health_asset_reports_in_metadata_and_warns_per_store(tmp_path, samples_untouched):
     from sb_pipeline.defs.health.assets import source_health
-    from sb_pipeline.defs.health.resources import HealthStoresResource
+    from sb_pipeline.defs.resources import HealthStoresResource
     from sb_pipeline.defs.resources import (ConversationSourcesResource, EmbedderResource, KnowledgeGraphSourceResource,
                                             QualityResource, WarehouseResource)
 
@@ -216,7 +216,7 @@ def test_source_health_asset_reports_in_metadata_and_warns_per_store(tmp_path, s
         "knowledge_graph_source": KnowledgeGraphSourceResource(path=str(SAMPLES / "knowledge_graph.duckdb"), snapshot_dir=snaps),
         "quality": QualityResource(crackerjack_db=str(SAMPLES / "crackerjack_integration.db"), snapshot_dir=snaps,
                                    reports_dir=str(tmp_path / "reports")),
-        "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+        "warehouse": WarehouseResource(database=str(tmp_path / "w.duckdb")),
         "embedder": EmbedderResource(model_dir=str(MODELS)),
         "health_stores": HealthStoresResource(session_buddy_dir=str(SAMPLES), interruption_db=str(SAMPLES / "interruption_manager.db"),
                                               crackerjack_metrics_db=str(SAMPLES / "crackerjack_metrics.db"), lock_wait_seconds=0.3),

@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sb_pipeline.conversations.prepare import prepare_conversations
+from sb_pipeline_tests.oracles import prepare_all
 from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
 from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embedding_coverage_complete
 from sb_pipeline.defs.knowledge_graph.assets import entity_embeddings, kg_entities
@@ -35,11 +35,11 @@ from sb_pipeline.defs.resources import (
 )
 from sb_pipeline.knowledge_graph.entities import normalise_entities
 from sb_pipeline.quality.normalise import normalise
-from sb_pipeline.sources import SourceRead
+from sb_pipeline.records import SourceRead
 from sb_pipeline.sources.crackerjack_db import read_crackerjack
 from sb_pipeline.sources.inbox import read_inbox
 from sb_pipeline.sources.knowledge_graph_db import read_knowledge_graph
-from sb_pipeline.sources.records import records_frame
+from sb_pipeline.records import records_frame
 from sb_pipeline.sources.reflection_db import read_reflection_db
 from sb_pipeline.sources.transcripts import read_transcripts
 from sb_pipeline.warehouse import knowledge_graph as kg_store
@@ -164,7 +164,7 @@ def test_reflection_db_rejects_bad_rows_and_reads_the_rest(corpus, reads):
 
 def test_prepare_rejects_what_only_it_can_judge(corpus, reads):
     records, _ = SourceRead.concat(list(reads.values()))
-    prepared = prepare_conversations(records)
+    prepared = prepare_all(records)
     expected = sum((corpus.rejects(r, "prepare") for r in CONVERSATION_READERS), Counter())
     assert reject_counter(prepared.rejects) == expected
     assert prepared.duplicates == 1  # the reflection row stored twice with the same content
@@ -191,7 +191,7 @@ def test_a_session_id_that_looks_like_a_part_key_is_a_duplicate_id_not_a_loss(tm
     (folder / "b.jsonl").write_text(ev("b1", "abc#part2", good_text("impostor")) + "\n")
     read = read_transcripts(tmp_path, max_chars=1_000)
     assert sorted(read.records["natural_key"].to_list()).count("abc#part2") == 2
-    prepared = prepare_conversations(read.records, min_chars=50, max_chars=1_000)
+    prepared = prepare_all(read.records, min_chars=50, max_chars=1_000)
     assert prepared.rejected_by_reason == {"duplicate_id": 1}
     assert prepared.conversations["conversation_id"].is_unique().all()
 
@@ -264,7 +264,7 @@ def materialized(corpus, tmp_path_factory):
     snapshots = str(tmp / "snapshots")
     warehouse = tmp / "warehouse.duckdb"
     resources = {
-        "warehouse": WarehouseResource(path=str(warehouse)),
+        "warehouse": WarehouseResource(database=str(warehouse)),
         "conversation_sources": ConversationSourcesResource(
             reflection_db=str(corpus.reflection_db), transcripts_dir=str(corpus.transcripts_dir),
             inbox_dir=str(corpus.inbox_dir), snapshot_dir=snapshots),

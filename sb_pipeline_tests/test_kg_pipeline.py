@@ -19,7 +19,7 @@ FLOW = [kg_entities, entity_embeddings, discovered_relationships, graph_connecti
 
 
 def run(warehouse: Path, graph: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
-    resources = {"warehouse": WarehouseResource(path=str(warehouse)),
+    resources = {"warehouse": WarehouseResource(database=str(warehouse)),
                  "knowledge_graph_source": KnowledgeGraphSourceResource(path=str(graph), snapshot_dir=str(snapshots)),
                  "embedder": EmbedderResource(model_dir=str(REPO / "data" / "models"))}
     result = dg.materialize(FLOW, resources=resources, instance=dg.DagsterInstance.ephemeral())

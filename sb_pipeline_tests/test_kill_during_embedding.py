@@ -71,7 +71,7 @@ def test_sigkill_while_embedding_then_rerun(tmp_path):
     try:
         for line in first.stdout:  # read until the first group is committed and logged
             seen.append(line)
-            if f"embedded {EMBED_GROUP_SIZE}/" in line:
+            if f"progress conversation_embeddings: {EMBED_GROUP_SIZE}/" in line:
                 os.killpg(first.pid, signal.SIGKILL)
                 break
     finally:
@@ -79,7 +79,7 @@ def test_sigkill_while_embedding_then_rerun(tmp_path):
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
-    assert any(f"embedded {EMBED_GROUP_SIZE}/" in line for line in seen), "not killed while embedding:\n" + "".join(seen[-30:])
+    assert any(f"progress conversation_embeddings: {EMBED_GROUP_SIZE}/" in line for line in seen), "not killed while embedding:\n" + "".join(seen[-30:])
     assert first.returncode == -signal.SIGKILL
 
     conn = duckdb.connect(str(warehouse), read_only=True)  # it opens: DuckDB replays or discards its WAL

@@ -29,7 +29,7 @@ from sb_pipeline.quality.normalise import WHITELIST, normalise
 from sb_pipeline.sources.crackerjack_db import read_crackerjack
 from sb_pipeline.sources.inbox import read_inbox
 from sb_pipeline.sources.knowledge_graph_db import ENTITY_SCHEMA, RELATION_SCHEMA
-from sb_pipeline.sources.records import EXCERPT_CHARS, excerpt, valid_utf8
+from sb_pipeline.records import EXCERPT_CHARS, excerpt, valid_utf8
 from sb_pipeline.sources.reflection_db import decode_sb64, read_reflection_db
 from sb_pipeline.sources.timestamps import to_utc
 from sb_pipeline.sources.transcripts import read_transcripts

@@ -27,7 +27,7 @@ FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, convers
 
 def run_flow(warehouse: Path, samples: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
     resources = {
-        "warehouse": WarehouseResource(path=str(warehouse)),
+        "warehouse": WarehouseResource(database=str(warehouse)),
         "conversation_sources": ConversationSourcesResource(
             reflection_db=str(samples / "reflection.duckdb"), transcripts_dir=str(samples / "transcripts"),
             inbox_dir=str(samples / "inbox"), snapshot_dir=str(snapshots)),

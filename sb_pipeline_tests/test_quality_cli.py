@@ -52,7 +52,7 @@ def test_html_file_and_missing_database(tmp_path):
 
 
 def test_the_asset_writes_dated_files_linked_from_metadata(tmp_path):
-    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+    resources = {"warehouse": WarehouseResource(database=str(tmp_path / "w.duckdb")),
                  "quality": QualityResource(crackerjack_db=str(SAMPLES / "crackerjack_integration.db"), snapshot_dir=str(tmp_path / "s"),
                                             reports_dir=str(tmp_path / "reports"), as_of=AS_OF)}
     result = dg.materialize([crackerjack_source, quality_trends, quality_alerts, quality_statistics, quality_report],

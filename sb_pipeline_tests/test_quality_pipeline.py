@@ -17,7 +17,7 @@ AS_OF = "2026-11-20T00:00:00Z"
 
 
 def run(tmp, warehouse, as_of=AS_OF):
-    resources = {"warehouse": WarehouseResource(path=str(warehouse)),
+    resources = {"warehouse": WarehouseResource(database=str(warehouse)),
                  "quality": QualityResource(crackerjack_db=str(SOURCE), snapshot_dir=str(tmp / "snap"),
                                             reports_dir=str(tmp / "reports"), as_of=as_of)}
     result = dg.materialize([crackerjack_source, quality_trends, quality_alerts], resources=resources,

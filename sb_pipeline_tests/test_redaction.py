@@ -1,4 +1,4 @@
-"""Tests for sb_pipeline.conversations.redaction.
+"""Tests for sb_pipeline.records.redaction.
 
 Fake secrets are assembled from pieces so that this file itself does not look like a leak to
 secret scanners; they have the real formats (prefix, alphabet, length).
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sb_pipeline.conversations.redaction import Redaction, redact
+from sb_pipeline.records import Redaction, redact
 
 ANTHROPIC = "sk-ant-" + "api03-" + "Xy9_Ab3-" * 11 + "Qw7eRt" + "AA"
 OPENAI_PROJ = "sk-" + "proj-" + "aB3dE5gH7jK9_-" * 11

@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from sb_pipeline.conversations.redaction import redact
+from sb_pipeline.records import redact
 from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
 from sb_pipeline.defs.knowledge_graph.assets import entity_embeddings, kg_entities
 from sb_pipeline.defs.quality.assets import crackerjack_source
@@ -187,7 +187,7 @@ def warehouse(tmp_path_factory):
     src = build_sources(root / "sources")
     snap = str(root / "snap")
     resources = {
-        "warehouse": WarehouseResource(path=str(root / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(root / "warehouse.duckdb")),
         "conversation_sources": ConversationSourcesResource(reflection_db=str(src["reflection"]), transcripts_dir=str(src["transcripts"]),
                                                             inbox_dir=str(src["inbox"]), snapshot_dir=snap),
         "knowledge_graph_source": KnowledgeGraphSourceResource(path=str(src["kg"]), snapshot_dir=snap),

@@ -1,7 +1,7 @@
 """Streaming keeps the conversation flow's memory bounded and changes nothing it stores.
 
 The readers' `iter_*` pieces add up to their `read_*` results; `raw_conversations`, reading a few rows
-at a time, stores exactly what reading everything at once and `prepare_conversations` +
+at a time, stores exactly what reading everything at once and `oracles.prepare_all` +
 `upsert_conversations` give (every copy and id clash decided across batches); chunks and vectors made
 a conversation / a few texts at a time equal those of one batch. On the samples and on the hostile corpus.
 """
@@ -16,11 +16,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sb_pipeline.conversations.prepare import prepare_conversations, quarantine_frame
+from sb_pipeline_tests.oracles import prepare_all
+from sb_pipeline.records import quarantine_frame
 from sb_pipeline.defs.conversations import assets
 from sb_pipeline.defs.conversations.assets import raw_conversations
 from sb_pipeline.defs.resources import ConversationSourcesResource, WarehouseResource
-from sb_pipeline.sources import SourceRead, inbox, reflection_db, transcripts
+from sb_pipeline.records import SourceRead
+from sb_pipeline.sources import inbox, reflection_db, transcripts
 from sb_pipeline.warehouse import connect
 from sb_pipeline.warehouse.conversations import CONVERSATION_COLUMNS
 from sb_pipeline_tests.conftest import SAMPLES
@@ -85,13 +87,13 @@ def test_a_resumed_session_is_read_whole_whatever_the_pieces(tmp_path):
     assert by_ref(pl.concat([p.records for p in pieces])) == by_ref(transcripts.read_transcripts(tmp_path).records)
 
 
-def test_raw_conversations_in_tiny_batches_stores_what_prepare_conversations_gives(sources, tmp_path, monkeypatch):
+def test_raw_conversations_in_tiny_batches_stores_what_preparing_everything_at_once_gives(sources, tmp_path, monkeypatch):
     monkeypatch.setattr(transcripts, "BATCH_BYTES", 1)
     monkeypatch.setattr(inbox, "BATCH_ROWS", 2)
     monkeypatch.setattr(reflection_db, "BATCH_ROWS", 2)
     warehouse = tmp_path / "warehouse.duckdb"
     resources = {
-        "warehouse": WarehouseResource(path=str(warehouse)),
+        "warehouse": WarehouseResource(database=str(warehouse)),
         "conversation_sources": ConversationSourcesResource(snapshot_dir=str(tmp_path / "snapshots"),
                                                             **{k: str(v) for k, v in sources.items()}),
     }
@@ -102,7 +104,7 @@ def test_raw_conversations_in_tiny_batches_stores_what_prepare_conversations_giv
     reads = [reflection_db.read_reflection_db(sources["reflection_db"], tmp_path / "ref"), transcripts.read_transcripts(sources["transcripts_dir"]),
              inbox.read_inbox(sources["inbox_dir"])]
     records, read_rejects = SourceRead.concat(reads)
-    prepared = prepare_conversations(records)
+    prepared = prepare_all(records)
     expected_rejects = quarantine_frame(pl.concat([read_rejects, prepared.rejects]))
     with connect(warehouse, read_only=True) as conn:
         stored = conn.sql(f"SELECT {', '.join(CONVERSATION_COLUMNS)} FROM conversations").pl()
@@ -118,7 +120,7 @@ def test_raw_conversations_in_tiny_batches_stores_what_prepare_conversations_giv
 
 def test_chunks_and_vectors_made_in_tiny_batches_equal_one_batch(tmp_path, monkeypatch):
     run_flow(tmp_path / "one.duckdb", SAMPLES, tmp_path / "snap-one")
-    monkeypatch.setattr(assets, "CHUNK_BATCH_CHARS", 1)  # a conversation per batch
+    monkeypatch.setattr(assets, "DEFAULT_BATCH_CHARS", 1)  # a conversation per batch
     monkeypatch.setattr(assets, "EMBED_GROUP_SIZE", 7)
     monkeypatch.setattr(assets, "EMBED_READ_GROUPS", 3)
     run_flow(tmp_path / "tiny.duckdb", SAMPLES, tmp_path / "snap-tiny")
@@ -141,7 +143,7 @@ def test_the_spool_is_deleted_when_a_source_is_unreadable(tmp_path):
     shutil.copytree(SAMPLES, samples)
     (samples / "reflection.duckdb").write_bytes(b"not a database")
     resources = {
-        "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(tmp_path / "warehouse.duckdb")),
         "conversation_sources": ConversationSourcesResource(
             reflection_db=str(samples / "reflection.duckdb"), transcripts_dir=str(samples / "transcripts"),
             inbox_dir=str(samples / "inbox"), snapshot_dir=str(tmp_path / "snapshots")),

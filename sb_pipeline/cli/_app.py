@@ -10,5 +10,13 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from sb_pipeline import settings
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
+
+
+@app.callback()
+def _load_environment() -> None:
+    """A `.env` in the working directory or the project root configures every command (set variables win)."""
+    settings.load_dotenv_files()

@@ -23,7 +23,6 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Rank conversations by their best-matching chunk."""
-    settings.load_dotenv_files()
     from sb_pipeline.conversations.search import rank_conversations, snippet
     from sb_pipeline.embedding import load_embedder
     from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
@@ -75,7 +74,6 @@ def search(
 @app.command()
 def stats(as_json: bool = typer.Option(False, "--json")) -> None:
     """Conversation statistics (Session Buddy's get_conversation_statistics, over every source)."""
-    settings.load_dotenv_files()
     from sb_pipeline.embedding import load_embedder
     from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
     from sb_pipeline.warehouse import conversations as store

@@ -62,7 +62,6 @@ def status(
 ) -> None:
     """Every Session Buddy / Crackerjack store, the warehouse and the embedding model: found, engine, locked, tables,
     rows, schema eras, vectors, newest timestamp, phantoms, and what to do. Exit 1 when something is unhealthy."""
-    settings.load_dotenv_files()
     from sb_pipeline.health import HealthConfig, check_all
     from sb_pipeline.health.render import facts, findings, model_facts, verdict
 

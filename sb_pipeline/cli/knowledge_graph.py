@@ -33,7 +33,6 @@ def _read_graph(fn):
 @app.command()
 def graph(as_json: bool = typer.Option(False, "--json")) -> None:
     """The knowledge graph's connectivity report (from the latest graph_connectivity run)."""
-    settings.load_dotenv_files()
     from sb_pipeline.warehouse import knowledge_graph as kg
 
     report = _read_graph(kg.latest_graph_metrics)
@@ -56,7 +55,6 @@ def graph(as_json: bool = typer.Option(False, "--json")) -> None:
 def related(name: str = typer.Argument(..., help="An entity name (case-insensitive)"),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """An entity's relationships, discovered and from the source, with the evidence for each."""
-    settings.load_dotenv_files()
     from sb_pipeline.warehouse import knowledge_graph as kg
 
     entity, edges = _read_graph(lambda conn: kg.relationships_of(conn, name))

@@ -1,8 +1,10 @@
-"""`sb-pipeline run`: every asset once, in this process, recorded in the Dagster instance (so it shows in the UI)."""
+"""`sb-pipeline run`: every asset once, in this process, recorded in the Dagster instance (so it shows in the UI),
+with a live view of each step (`cli/progress.py`) and a summary of what the run ended with."""
 
 from __future__ import annotations
 
 import os
+import uuid
 
 import typer
 from rich.table import Table
@@ -11,8 +13,9 @@ from sb_pipeline import settings
 from sb_pipeline.cli._app import app, console
 
 
-def _prepare_env() -> None:
-    settings.load_dotenv_files()
+def _prepare_instance_env() -> None:
+    """This process's own Dagster instance: the project's (its dagster.yaml turns telemetry off) unless
+    DAGSTER_HOME says otherwise."""
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     settings.dagster_home().mkdir(parents=True, exist_ok=True)
@@ -38,22 +41,27 @@ def _check_summary(result) -> str:
 @app.command()
 def run() -> None:
     """Materialize every asset once (incremental: unchanged inputs cost nothing) and print a summary."""
-    _prepare_env()
+    _prepare_instance_env()
     import dagster as dg
 
+    from sb_pipeline.cli.progress import RunView, RunWatcher
     from sb_pipeline.definitions import defs
-
-    definitions = defs()
-    job = definitions.resolve_implicit_global_asset_job_def()
     from sb_pipeline.defs.recovery import recover_abandoned_runs
 
+    job = defs().resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.get() as instance:
         for gone in recover_abandoned_runs(instance):  # a killed earlier run would hold the write pool forever
             console.print(f"[yellow]run {gone.run_id} ({gone.job_name}) was killed (processes {list(gone.dead_pids)} gone): "
                           "marked failed, its pool slots freed[/yellow]")
-        # Warnings and errors reach the console; the full event log is in the UI (make dev).
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
+        run_id = str(uuid.uuid4())
+        watcher = RunWatcher(instance, run_id, RunView(console, live=console.is_terminal))
+        watcher.start()
+        try:  # the watcher shows steps, progress and warnings; the full event log is in the UI (make dev)
+            silent = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+            result = job.execute_in_process(instance=instance, run_config=silent, raise_on_error=False, run_id=run_id)
+        finally:
+            watcher.finished.set()
+            watcher.join()
     raw = _metadata_values(result, "raw_conversations")
     emb = _metadata_values(result, "conversation_embeddings")
     stats = emb.get("statistics", {})
@@ -75,7 +83,7 @@ def run() -> None:
                            f"{alerts.get('alerts_new')} new, {alerts.get('alerts_resolved')} resolved, as of {alerts.get('as_of')}"),
         ("model", emb.get("model_id")),
         ("checks", _check_summary(result)),
-        ("warehouse", os.environ.get("SB_WAREHOUSE")),
+        ("warehouse", settings.warehouse_path()),
         ("Dagster UI", "make dev, then open http://127.0.0.1:3000"),
     ]
     for key, value in rows:

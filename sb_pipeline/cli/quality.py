@@ -38,7 +38,6 @@ def quality_report(
 ) -> None:
     """The weekly quality report from Crackerjack's database, computed directly (read-only, from a copy).
     Alert status (new / ongoing / resolved) compares with the same report one week earlier."""
-    settings.load_dotenv_files()
     from datetime import timedelta
 
     from sb_pipeline.quality.alerts import detect_alerts, lifecycle

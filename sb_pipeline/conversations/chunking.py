@@ -10,12 +10,17 @@ splits on whitespace and punctuation; word pieces never cross words) and nothing
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import polars as pl
 from tokenizers import Tokenizer
 
 WINDOW_TOKENS = 254  # 256 minus [CLS] and [SEP]
 OVERLAP_TOKENS = 32
+DEFAULT_BATCH_CHARS = 4_000_000  # conversation text chunked between two short write transactions
+CHUNK_SCHEMA = {"chunk_id": pl.Utf8, "conversation_id": pl.Utf8, "ordinal": pl.Int32, "text": pl.Utf8, "text_hash": pl.Utf8,
+                "content_hash": pl.Utf8, "start_char": pl.Int32, "end_char": pl.Int32}
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,28 @@ def chunk_id(conversation_id: str, ordinal: int, text_hash: str) -> str:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chunk_frame(conversations: pl.DataFrame, tokenizer: Tokenizer) -> pl.DataFrame:
+    """The chunk rows (CHUNK_SCHEMA) of conversations given as (conversation_id, content, content_hash)."""
+    rows = []
+    for cid, content, chash in conversations.select("conversation_id", "content", "content_hash").iter_rows():
+        for chunk in chunk_text(content, tokenizer):
+            th = text_hash(chunk.text)
+            rows.append((chunk_id(cid, chunk.ordinal, th), cid, chunk.ordinal, chunk.text, th, chash, chunk.start, chunk.end))
+    return pl.DataFrame(rows, schema=CHUNK_SCHEMA, orient="row")
+
+
+def conversation_batches(todo: pl.DataFrame, budget_chars: int = DEFAULT_BATCH_CHARS) -> Iterator[list[str]]:
+    """The conversation ids of `todo` (conversation_id, char_count) in order, in consecutive runs of about
+    `budget_chars` characters (at least one id each): what is read, chunked and written at once."""
+    batch: list[str] = []
+    total = 0
+    for cid, size in todo.select("conversation_id", "char_count").iter_rows():
+        batch.append(cid)
+        total += size
+        if total >= budget_chars:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch

@@ -16,13 +16,11 @@ without a primary key, ids differing only in invalid characters, a session id th
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
-from sb_pipeline.conversations.redaction import redact
-from sb_pipeline.sources.records import REJECT_SCHEMA, excerpt, valid_utf8
+from sb_pipeline.records import REJECT_SCHEMA, excerpt, redact, redact_json
 
 SOURCE_PRIORITY = {"reflection_db": 0, "transcript": 1, "inbox": 2}
 DEFAULT_MIN_CHARS = 50
@@ -39,51 +37,22 @@ def conversation_id(source: str, natural_key: str) -> str:
 
 def clean_text(text: str) -> str:
     """Text every later step can store and hash: no NUL, LF line ends, no outer whitespace.
-    (Lone surrogates never get this far: `sources.records` replaces them on the way into polars.)"""
+    (Lone surrogates never get this far: `records.records_frame` replaces them on the way into polars.)"""
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def redact_json(text: str | None) -> str | None:
-    """A JSON document with every string value (and key) redacted; not JSON -> redacted as text."""
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        return redact(text).text
-    return valid_utf8(json.dumps(_redact_value(value), ensure_ascii=False))  # an escaped lone surrogate comes back raw
-
-
-def _redact_value(value: object) -> object:
-    if isinstance(value, str):
-        return redact(value).text
-    if isinstance(value, list):
-        return [_redact_value(v) for v in value]
-    if isinstance(value, dict):
-        return {redact(str(k)).text: _redact_value(v) for k, v in value.items()}
-    return value
-
-
 @dataclass
-class Prepared:
+class PreparedRows:
+    """One batch's rows, prepared one by one (copies and id clashes are decided later, over every batch)."""
+
     conversations: pl.DataFrame
     rejects: pl.DataFrame
-    duplicates: int = 0
     secrets_redacted: int = 0
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
 
 
-def prepare_conversations(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> Prepared:
-    rows = prepare_rows(records, min_chars, max_chars)
-    frame, clashes, copies = collapse(rows.conversations)
-    reject_frame = pl.concat([rows.rejects, duplicate_id_rejects(clashes)])
-    by_reason = dict(reject_frame.group_by("reason").len().iter_rows()) if reject_frame.height else {}
-    return Prepared(frame, reject_frame, duplicates=copies, secrets_redacted=rows.secrets_redacted, rejected_by_reason=by_reason)
-
-
-def prepare_rows(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> Prepared:
-    """The row-by-row part of `prepare_conversations` (clean, redact, length limits, ids and hashes): no row
-    depends on another, so records may come in batches; `collapse` then runs once over all of them."""
+def prepare_rows(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_chars: int = DEFAULT_MAX_CHARS) -> PreparedRows:
+    """Clean, redact, apply the length limits, compute ids and hashes: no row depends on another, so records
+    may come in batches; `collapse` then runs once over all of them (see `ingest.py`)."""
     kept: list[dict] = []
     rejects: list[dict] = []
     secrets = 0
@@ -115,7 +84,7 @@ def prepare_rows(records: pl.DataFrame, min_chars: int = DEFAULT_MIN_CHARS, max_
         )
     frame = pl.DataFrame(kept, schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64}) if kept else _empty(records)
     reject_frame = pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row") if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
-    return Prepared(frame, reject_frame, secrets_redacted=secrets)
+    return PreparedRows(frame, reject_frame, secrets_redacted=secrets)
 
 
 def collapse(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -144,10 +113,3 @@ def duplicate_id_rejects(clashes: pl.DataFrame) -> pl.DataFrame:
 
 def _empty(records: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(schema={**records.schema, "conversation_id": pl.Utf8, "content_hash": pl.Utf8, "char_count": pl.Int64, "secrets_redacted": pl.Int64})
-
-
-def quarantine_frame(rejects: pl.DataFrame) -> pl.DataFrame:
-    """Rejected inputs as they are stored: excerpts redacted too (a bad line can hold a key)."""
-    if rejects.height == 0:
-        return rejects
-    return rejects.with_columns(pl.col("excerpt").map_elements(lambda t: redact(t or "").text, return_dtype=pl.Utf8))

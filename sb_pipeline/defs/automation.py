@@ -1,12 +1,15 @@
 """When things run: a weekly refresh of every source, and declarative automation for the rest.
 
 The schedule (Monday 09:00, like the seed's crontab; `SB_SCHEDULE_TZ`, default UTC) materializes only
-the roots, the assets that read a source. Every other asset is `eager`: it follows its parents once
-they are updated, so nothing is rebuilt twice, and a manual materialization in the UI flows downstream
-too. Dagster's own automation sensor starts STOPPED, so ours starts RUNNING: `make dev` on a fresh
-checkout automates without clicks. Freshness policies make a missed week visible in the UI.
+the roots, the assets that read a source. Every other asset is declared `eager` (`FOLLOWS_PARENTS`):
+it follows its parents once they are updated, so nothing is rebuilt twice, and a manual materialization
+in the UI flows downstream too. Dagster's own automation sensor starts STOPPED, so ours starts RUNNING:
+`make dev` on a fresh checkout automates without clicks. Every asset carries `FRESHNESS`, so a missed
+week is visible in the UI.
 
-Built by `build_automation()` when definitions load (never at import), like the resources.
+The policies are set where each asset is declared (`ROOT_POLICY` / `DOWNSTREAM_POLICY`), never mapped
+over the specs afterwards; the schedule and sensor are built by `build_automation()` when definitions
+load (never at import), like the resources.
 """
 
 from datetime import timedelta
@@ -16,6 +19,8 @@ import dagster as dg
 ROOTS = ("raw_conversations", "kg_entities", "crackerjack_runs", "quality_metric_points", "source_health")
 WEEKLY_CRON = "0 9 * * 1"
 FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=8), warn_window=timedelta(days=7, hours=12))
+ROOT_POLICY = {"freshness_policy": FRESHNESS}  # refreshed by the schedule and the source sensors
+DOWNSTREAM_POLICY = {"freshness_policy": FRESHNESS, "automation_condition": dg.AutomationCondition.eager()}
 
 
 def root_selection() -> dg.AssetSelection:
@@ -32,10 +37,3 @@ def build_automation(timezone: str) -> dg.Definitions:
         sensors=[dg.AutomationConditionSensorDefinition("sb_automation", target=dg.AssetSelection.all(),
                                                         default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30)],
     )
-
-
-def apply_policies(defs: dg.Definitions) -> dg.Definitions:
-    """Downstream assets eager, every asset expected at least weekly."""
-    defs = defs.map_resolved_asset_specs(func=lambda spec: spec.replace_attributes(automation_condition=dg.AutomationCondition.eager()),
-                                         selection=dg.AssetSelection.all() - root_selection())
-    return defs.map_resolved_asset_specs(func=lambda spec: spec.replace_attributes(freshness_policy=FRESHNESS))

@@ -1,9 +1,11 @@
-"""Resources: the warehouse, the sources and the embedder, configured by environment variables.
+"""Every resource, registered in one place (`build_resources`, called by `definitions.py` when the
+definitions load, never at import).
 
-`build_resources()` is called when definitions load (never at import). It gives every unset
-`SB_*` variable its embedded default under `data/` before wrapping it in `EnvVar`, so the UI
-shows which variable configures what and every process (webserver, daemon, run workers) resolves
-the same values.
+Each field is configured by its environment variable when that variable is set (`dg.EnvVar`, so the
+UI shows which variable configures what) and otherwise by the embedded default under `data/` from
+`settings.py`, given as a plain value: the environment is never modified. Dagster's own CLI and
+`dagster dev` load `.env` from the working directory; `sb-pipeline` loads it on start. Paths are
+expanded (`~`) inside the resources.
 """
 
 from __future__ import annotations
@@ -12,36 +14,46 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from sb_pipeline import settings
-from sb_pipeline.sources import SourceRead
-from sb_pipeline.sources.inbox import read_inbox
-from sb_pipeline.sources.reflection_db import read_reflection_db
-from sb_pipeline.sources.timestamps import zone
-from sb_pipeline.sources.transcripts import read_transcripts
+from sb_pipeline.records import SourceRead
+from sb_pipeline.sources import inbox, reflection_db, transcripts
+from sb_pipeline.sources.timestamps import to_utc, zone
 from sb_pipeline.warehouse import connect
 
 
-def _expand(value: str) -> Path:
-    """Configured paths may start with ~ (python-dotenv does not expand it)."""
+def _path(value: str) -> Path:
+    """Configured paths may start with ~ (neither python-dotenv nor Dagster expands it)."""
     return Path(value).expanduser()
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The pipeline's DuckDB file. Connections are short-lived; writers go through pool `duckdb_write`."""
+class WarehouseResource(DuckDBResource):
+    """The pipeline's DuckDB file, on dagster-duckdb's resource (`database`, `connection_config`,
+    `get_connection()`), with what the stock connection lacks for a file several processes share:
+    read-only connections, a bounded wait for the lock (the stock one retries for ~100 s, longer than
+    a sensor tick), a memory cap on writers, and a close in `finally` (a failed step that keeps its
+    exception alive must not keep the lock). Writers go through pool `duckdb_write`."""
 
-    path: str
     lock_wait_seconds: float = 30.0
+    write_memory_limit: str = "512MB"  # DuckDB's buffer pool would otherwise grow to 80 % of RAM (README: ingest at scale)
 
     @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(_expand(self.path), read_only=read_only, wait_seconds=self.lock_wait_seconds) as conn:
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        memory = None if read_only else self.write_memory_limit
+        with connect(self.path, read_only=read_only, wait_seconds=self.lock_wait_seconds, memory_limit=memory,
+                     config=self.connection_config) as conn:
             yield conn
+
+    @property
+    def path(self) -> Path | str:
+        return self.database if self.database.startswith(("md:", "motherduck:")) else _path(self.database)
 
 
 class ConversationSourcesResource(dg.ConfigurableResource):
@@ -53,13 +65,24 @@ class ConversationSourcesResource(dg.ConfigurableResource):
     snapshot_dir: str
     source_timezone: str = "UTC"  # the zone of naive timestamps in Session Buddy's files
 
-    def read_all(self, max_chars: int) -> list[SourceRead]:
+    def iter_batches(self, max_chars: int) -> Iterator[SourceRead]:
+        """Every source in order (reflection DB, transcripts, inbox), a bounded batch at a time (each reader
+        module's BATCH_* size), so memory does not grow with a user's history."""
         tz = zone(self.source_timezone)
-        return [
-            read_reflection_db(_expand(self.reflection_db), _expand(self.snapshot_dir), tz),
-            read_transcripts(_expand(self.transcripts_dir), max_chars=max_chars),
-            read_inbox(_expand(self.inbox_dir), tz),
-        ]
+        yield from reflection_db.iter_reflection_db(_path(self.reflection_db), self.snapshots(), tz, reflection_db.BATCH_ROWS)
+        yield from transcripts.iter_transcripts(_path(self.transcripts_dir), max_chars, transcripts.BATCH_BYTES)
+        yield from inbox.iter_inbox(_path(self.inbox_dir), tz, inbox.BATCH_ROWS)
+
+    def snapshots(self) -> Path:
+        return _path(self.snapshot_dir)
+
+    @property
+    def reflection_db_path(self) -> Path:
+        return _path(self.reflection_db)
+
+    def watched(self) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """(files, (folder, pattern)) a sensor stats to tell that something changed."""
+        return [_path(self.reflection_db)], [(_path(self.transcripts_dir), "*.jsonl"), (_path(self.inbox_dir), "*.jsonl")]
 
 
 class KnowledgeGraphSourceResource(dg.ConfigurableResource):
@@ -72,7 +95,11 @@ class KnowledgeGraphSourceResource(dg.ConfigurableResource):
     def read(self):
         from sb_pipeline.sources.knowledge_graph_db import read_knowledge_graph
 
-        return read_knowledge_graph(_expand(self.path), _expand(self.snapshot_dir), zone(self.source_timezone))
+        return read_knowledge_graph(self.db_path, _path(self.snapshot_dir), zone(self.source_timezone))
+
+    @property
+    def db_path(self) -> Path:
+        return _path(self.path)
 
 
 class QualityResource(dg.ConfigurableResource):
@@ -92,19 +119,20 @@ class QualityResource(dg.ConfigurableResource):
     def read(self):
         from sb_pipeline.sources.crackerjack_db import read_crackerjack
 
-        return read_crackerjack(_expand(self.crackerjack_db), _expand(self.snapshot_dir))
+        return read_crackerjack(self.crackerjack_path, _path(self.snapshot_dir))
+
+    @property
+    def crackerjack_path(self) -> Path:
+        return _path(self.crackerjack_db)
 
     def aliases(self) -> dict[str, str]:
-        import json
-
         return json.loads(self.project_aliases) if self.project_aliases.strip() else {}
 
-    def as_of_instant(self):
-        from datetime import datetime, timezone
-
-        from sb_pipeline.sources.timestamps import to_utc
-
+    def as_of_instant(self) -> datetime:
         return to_utc(self.as_of) if self.as_of.strip() else datetime.now(timezone.utc)
+
+    def reports(self) -> Path:
+        return _path(self.reports_dir)
 
 
 class EmbedderResource(dg.ConfigurableResource):
@@ -120,42 +148,68 @@ class EmbedderResource(dg.ConfigurableResource):
         if self._embedder is None:
             from sb_pipeline.embedding import load_embedder
 
-            self._embedder = load_embedder(
-                model_dir=_expand(self.model_dir), threads=self.threads, batch_size=self.batch_size, profile=self.profile
-            )
+            self._embedder = load_embedder(model_dir=self.models(), threads=self.threads, batch_size=self.batch_size,
+                                           profile=self.profile)
         return self._embedder
 
+    def models(self) -> Path:
+        return _path(self.model_dir)
 
-def _env(name: str, default: Path | str) -> dg.EnvVar:
-    os.environ.setdefault(name, str(default))
-    return dg.EnvVar(name)
+
+class HealthStoresResource(dg.ConfigurableResource):
+    """Paths the pipeline does not ingest but `source_health` reports on (read from private copies, never written)."""
+
+    session_buddy_dir: str
+    interruption_db: str
+    crackerjack_metrics_db: str
+    lock_wait_seconds: float = 2.0  # how long a store held read-write by another process is waited for before "locked"
+
+    @property
+    def folder(self) -> Path:
+        return _path(self.session_buddy_dir)
+
+    @property
+    def interruption_path(self) -> Path:
+        return _path(self.interruption_db)
+
+    @property
+    def metrics_path(self) -> Path:
+        return _path(self.crackerjack_metrics_db)
+
+
+def _configured(name: str, default: Path | str) -> str:
+    """The variable itself when it is set (the UI then names it), else the embedded default as a value."""
+    return dg.EnvVar(name) if os.environ.get(name, "").strip() else str(default)
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    settings.load_dotenv_files()
+    snapshots = _configured("SB_SNAPSHOT_DIR", settings.snapshot_dir())
+    source_tz = _configured("SB_SOURCE_TZ", "UTC")
     return {
-        "warehouse": WarehouseResource(path=_env("SB_WAREHOUSE", settings.warehouse_path())),
+        "warehouse": WarehouseResource(database=_configured("SB_WAREHOUSE", settings.warehouse_path())),
         "conversation_sources": ConversationSourcesResource(
-            reflection_db=_env("SB_REFLECTION_DB", settings.reflection_db_path()),
-            transcripts_dir=_env("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),
-            inbox_dir=_env("SB_INBOX_DIR", settings.inbox_dir()),
-            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
-            source_timezone=_env("SB_SOURCE_TZ", "UTC"),
+            reflection_db=_configured("SB_REFLECTION_DB", settings.reflection_db_path()),
+            transcripts_dir=_configured("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),
+            inbox_dir=_configured("SB_INBOX_DIR", settings.inbox_dir()),
+            snapshot_dir=snapshots, source_timezone=source_tz,
         ),
         "knowledge_graph_source": KnowledgeGraphSourceResource(
-            path=_env("SB_KNOWLEDGE_GRAPH_DB", settings.knowledge_graph_db_path()),
-            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
-            source_timezone=_env("SB_SOURCE_TZ", "UTC"),
+            path=_configured("SB_KNOWLEDGE_GRAPH_DB", settings.knowledge_graph_db_path()), snapshot_dir=snapshots,
+            source_timezone=source_tz,
         ),
         "quality": QualityResource(
-            crackerjack_db=_env("SB_CRACKERJACK_DB", settings.crackerjack_db_path()),
-            snapshot_dir=_env("SB_SNAPSHOT_DIR", settings.snapshot_dir()),
-            reports_dir=_env("SB_REPORTS_DIR", settings.reports_dir()),
-            as_of=_env("SB_AS_OF", settings.quality_as_of()),
-            project_aliases=_env("SB_QUALITY_PROJECT_ALIASES", json.dumps(settings.quality_project_aliases())),
+            crackerjack_db=_configured("SB_CRACKERJACK_DB", settings.crackerjack_db_path()), snapshot_dir=snapshots,
+            reports_dir=_configured("SB_REPORTS_DIR", settings.reports_dir()),
+            as_of=_configured("SB_AS_OF", settings.quality_as_of()),
+            project_aliases=_configured("SB_QUALITY_PROJECT_ALIASES", json.dumps(settings.quality_project_aliases())),
         ),
         "embedder": EmbedderResource(
-            model_dir=_env("SB_MODEL_DIR", settings.model_dir()),
-            profile=_env("SB_EMBEDDING_PROFILE", settings.embedding_profile()),
+            model_dir=_configured("SB_MODEL_DIR", settings.model_dir()),
+            profile=_configured("SB_EMBEDDING_PROFILE", settings.embedding_profile()),
+        ),
+        "health_stores": HealthStoresResource(
+            session_buddy_dir=_configured("SB_SESSION_BUDDY_DIR", settings.session_buddy_dir()),
+            interruption_db=_configured("SB_INTERRUPTION_DB", settings.interruption_db_path()),
+            crackerjack_metrics_db=_configured("SB_CRACKERJACK_METRICS_DB", settings.crackerjack_metrics_db_path()),
         ),
     }

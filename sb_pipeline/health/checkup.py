@@ -5,12 +5,11 @@ resources, so `sb-pipeline status` and the `source_health` asset report on exact
 reads. A path that differs from its embedded default was configured by the user (`is_explicit`): an
 optional store missing at its default place is a note, but a path the user typed that leads nowhere is a
 problem. Comparing with the default rather than asking the environment also works in Dagster processes,
-where every `SB_*` variable has been given its default value.
+whose resources hold the defaults as values.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,16 +45,17 @@ class HealthConfig:
                   "crackerjack_metrics": settings.crackerjack_metrics_db_path()}
         values = dict(stores=stores, session_buddy_dir=settings.session_buddy_dir(), warehouse=settings.warehouse_path(),
                       model_dir=settings.model_dir(), snapshot_dir=settings.snapshot_dir(), profile=settings.embedding_profile(),
-                      source_timezone=os.environ.get("SB_SOURCE_TZ", "").strip() or "UTC")
+                      source_timezone=settings.source_timezone())
         values.update(overrides)
         return cls(**values)
 
     def is_explicit(self, role: str) -> bool:
-        """Whether `role`'s path differs from its embedded default (settings.py: the samples, and Session Buddy's
-        interruption_manager.db inside SB_SESSION_BUDDY_DIR). Stores the pipeline reads count as configured."""
-        from sb_pipeline.settings import samples_dir
+        """Whether `role`'s path differs from its embedded default (settings.py: the reflection DB's folder, the
+        samples, Session Buddy's interruption_manager.db inside SB_SESSION_BUDDY_DIR). Stores the pipeline reads
+        count as configured."""
+        from sb_pipeline.settings import default_session_buddy_dir, samples_dir
 
-        defaults = {"folder": (self.session_buddy_dir, samples_dir()),
+        defaults = {"folder": (self.session_buddy_dir, default_session_buddy_dir(self.stores["reflection"])),
                     "interruption": (self.stores["interruption"], self.session_buddy_dir / "interruption_manager.db"),
                     "crackerjack_metrics": (self.stores["crackerjack_metrics"], samples_dir() / "crackerjack_metrics.db")}
         if role not in defaults:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sb_pipeline.health.report import StoreHealth
-from sb_pipeline.sources.reflection_db import _CONVERSATION_TABLE, _REFLECTION_TABLE
+from sb_pipeline.sources.reflection_db import CONVERSATION_TABLE, REFLECTION_TABLE
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ _OTHER_KINDS = (("activity_events", "Session Buddy app monitor (activity.db)"), 
 
 def content_tables(columns: dict[str, set[str]]) -> list[str]:
     """The tables the reflection reader ingests (conversations and reflections of every era)."""
-    return sorted(t for t in columns if _CONVERSATION_TABLE.match(t) or _REFLECTION_TABLE.match(t))
+    return sorted(t for t in columns if CONVERSATION_TABLE.match(t) or REFLECTION_TABLE.match(t))
 
 
 def reflection_eras(columns: dict[str, set[str]]) -> list[str]:

@@ -17,8 +17,8 @@ import re
 
 import polars as pl
 
-from sb_pipeline.conversations.redaction import redact
-from sb_pipeline.sources.records import excerpt
+from sb_pipeline.records import redact
+from sb_pipeline.records import excerpt
 
 SOURCE = "knowledge_graph"
 # The seed's typed vocabulary plus the kinds Session Buddy users commonly record.

@@ -218,3 +218,15 @@ def refresh_neighbors(
             out_sim[mrows[sl]] = np.take_along_axis(cand_sim, order, axis=1)
     out_idx[~np.isfinite(out_sim)] = -1
     return Refresh(lists_from_arrays(ids, out_idx, out_sim), int(full_rows.size), len(merge), len(removed))
+
+
+def neighbor_arrays(ids: list[str], lists: dict[str, list[tuple[str, float]]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbour lists as (row index, similarity) arrays of shape (len(ids), k), padded with -1 / -inf."""
+    row = {e: i for i, e in enumerate(ids)}
+    idx = np.full((len(ids), k), -1, np.int64)
+    sims = np.full((len(ids), k), -np.inf, np.float32)
+    for entity, items in lists.items():
+        for rank, (neighbor, sim) in enumerate(items[:k]):
+            idx[row[entity], rank] = row[neighbor]
+            sims[row[entity], rank] = sim
+    return idx, sims

@@ -58,8 +58,8 @@ from datetime import datetime, timezone, tzinfo
 
 import polars as pl
 
-from sb_pipeline.conversations.redaction import redact
-from sb_pipeline.sources.records import excerpt
+from sb_pipeline.records import redact
+from sb_pipeline.records import excerpt
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "crackerjack"

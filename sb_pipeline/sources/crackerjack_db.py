@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sb_pipeline.sources.records import valid_utf8
+from sb_pipeline.records import valid_utf8
 from sb_pipeline.sources.snapshot import snapshot_copy
 
 SOURCE = "crackerjack"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import timezone, tzinfo
 from pathlib import Path
 
-from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
+from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "inbox"

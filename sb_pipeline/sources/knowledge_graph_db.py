@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from sb_pipeline.sources.records import excerpt, valid_utf8
+from sb_pipeline.records import excerpt, valid_utf8
 from sb_pipeline.sources.snapshot import SourceUnavailable, open_snapshot
 from sb_pipeline.sources.timestamps import to_utc
 

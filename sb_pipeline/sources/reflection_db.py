@@ -22,14 +22,14 @@ from pathlib import Path
 
 import duckdb
 
-from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
+from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
 from sb_pipeline.sources.snapshot import SourceUnavailable, open_snapshot
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "reflection_db"
 SB64_PREFIX = "__SB64__"
-_CONVERSATION_TABLE = re.compile(r"^(?:conversations|conversations_v2|conversations_legacy|[a-z0-9_]+_conversations)$")
-_REFLECTION_TABLE = re.compile(r"^(?:reflections|reflections_v2|[a-z0-9_]+_reflections)$")
+CONVERSATION_TABLE = re.compile(r"^(?:conversations|conversations_v2|conversations_legacy|[a-z0-9_]+_conversations)$")
+REFLECTION_TABLE = re.compile(r"^(?:reflections|reflections_v2|[a-z0-9_]+_reflections)$")
 _TIME_COLUMNS = ("timestamp", "created_at", "updated_at")
 BATCH_ROWS = 2_000  # iter_reflection_db: rows held in memory at once (Session Buddy keeps <= 50k chars a row)
 
@@ -43,7 +43,7 @@ def decode_sb64(content: str) -> tuple[str, bool]:
 
 
 def _kind_of(table: str, columns: set[str], insight_type: object) -> str:
-    if not _REFLECTION_TABLE.match(table):
+    if not REFLECTION_TABLE.match(table):
         return "conversation"
     if insight_type is None:
         return "reflection"
@@ -93,7 +93,7 @@ def _read_table(conn, table: str, columns: set[str], naive_tz: tzinfo, records: 
         return
     select = ", ".join(f'"{c}"' for c in present)
     # Identifiers only: the columns are our own constants (`wanted`), the table name comes from the file's
-    # catalogue but matched _CONVERSATION_TABLE/_REFLECTION_TABLE ([a-z0-9_] only, no quote can occur).
+    # catalogue but matched CONVERSATION_TABLE/REFLECTION_TABLE ([a-z0-9_] only, no quote can occur).
     # No value is ever formatted into SQL.
     result = conn.execute(f'SELECT {select} FROM "{table}"')
     names = [d[0] for d in result.description]
@@ -159,7 +159,7 @@ def iter_reflection_db(path: Path, snapshot_root: Path, naive_tz: tzinfo = timez
         with open_snapshot(path, snapshot_root) as (conn, notes):
             tables = _discover(conn)
             for table in sorted(tables):
-                if _CONVERSATION_TABLE.match(table) or _REFLECTION_TABLE.match(table):
+                if CONVERSATION_TABLE.match(table) or REFLECTION_TABLE.match(table):
                     try:
                         for _ in _read_table(conn, table, tables[table], naive_tz, records, rejects, notes, batch_rows):
                             yield piece()

@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sb_pipeline.constants import DUCKDB_OFFLINE
+
 SIDE_FILES = (".wal", "-wal")  # DuckDB's and SQLite's write-ahead logs: copied with the file, under the same stability check
 
 
@@ -60,9 +62,6 @@ def snapshot_copy(source: Path, snapshot_root: Path, attempts: int = 3) -> Itera
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-NO_EXTENSION_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-
 class SourceUnavailable(Exception):
     """A source that cannot be read at all (missing, corrupt, unopenable): the message goes to the run's notes."""
 
@@ -80,7 +79,7 @@ def open_snapshot(source: Path, snapshot_root: Path) -> Iterator[tuple["duckdb.D
         try:
             # Our private copy: replaying its WAL is safe. Extensions off: handed a SQLite file (or any
             # other format) DuckDB would otherwise download a scanner, and nothing here uses the network.
-            conn = duckdb.connect(str(copy), config=NO_EXTENSION_DOWNLOADS)
+            conn = duckdb.connect(str(copy), config=DUCKDB_OFFLINE)
         except duckdb.Error as exc:
             raise SourceUnavailable(f"{source}: cannot open ({type(exc).__name__}: {str(exc)[:200]})") from exc
         try:

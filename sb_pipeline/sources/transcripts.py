@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from datetime import timezone
 from pathlib import Path
 
-from sb_pipeline.conversations.redaction import redact
-from sb_pipeline.sources.records import SourceRead, excerpt, records_frame, rejects_frame
+from sb_pipeline.records import redact
+from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "transcript"

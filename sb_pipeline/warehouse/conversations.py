@@ -16,32 +16,22 @@ import polars as pl
 from sb_pipeline.warehouse.connection import transaction
 from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
 
-# A writer's DuckDB memory cap. By default DuckDB lets its buffer pool grow to 80 % of RAM, caching every
-# block written, and a checkpoint (on close, after a write) holds the tables' indexes in memory: writing
-# 100k conversations' chunks peaked at 1.1 GiB that way, 0.5 GiB with the cap. Larger work spills to disk.
-WRITE_MEMORY_LIMIT = "SET memory_limit = '512MB'"
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
     "content", "content_hash", "char_count", "secrets_redacted", "metadata",
 ]
 
 
-def upsert_conversations(conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, now: datetime) -> dict[str, int]:
-    """Insert new conversations, update changed ones, skip exact copies of stored content."""
-    return upsert_conversation_batches(conn, frame.select("conversation_id", "content_hash"), [frame], now)
-
-
 def upsert_conversation_batches(
     conn: duckdb.DuckDBPyConnection, keys: pl.DataFrame, batches: Iterable[pl.DataFrame], now: datetime
 ) -> dict[str, int]:
-    """`upsert_conversations` for rows that arrive in batches, so that neither Python nor DuckDB ever holds
-    all their text at once.
+    """Insert new conversations, update changed ones, skip exact copies of stored content, for rows that
+    arrive in batches, so that neither Python nor DuckDB ever holds all their text at once.
 
     `keys` (conversation_id, content_hash) lists every incoming row, ids unique; `batches` yields the same rows
     with all CONVERSATION_COLUMNS, in any grouping. Each row's fate is decided up front against the table as it
     was before this call. Each batch is one transaction (its rows and the search generation, all or none), so an
     interrupted run keeps the batches it finished and the next run finds them unchanged and writes the rest.
-    DuckDB's memory is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life.
     """
     existing = conn.sql("SELECT conversation_id, content_hash FROM conversations").pl()
     known_ids = dict(existing.iter_rows())
@@ -58,7 +48,6 @@ def upsert_conversation_batches(
     wanted = keys.filter(statuses.is_in(["new", "updated"]))["conversation_id"]
     if not wanted.len():
         return counts
-    conn.execute(WRITE_MEMORY_LIMIT)
     columns = ", ".join(CONVERSATION_COLUMNS)
     updates = ", ".join(f"{c} = excluded.{c}" for c in CONVERSATION_COLUMNS[1:])
     upsert = (f"INSERT INTO conversations ({columns}, first_seen_at, updated_at) "
@@ -97,11 +86,9 @@ def conversation_texts(conn: duckdb.DuckDBPyConnection, conversation_ids: list[s
 
 
 def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str], chunks: pl.DataFrame) -> None:
-    """Swap the chunks of the given conversations in one transaction (no half-chunked conversation is visible).
-    DuckDB's memory is capped at WRITE_MEMORY_LIMIT for the rest of `conn`'s life."""
+    """Swap the chunks of the given conversations in one transaction (no half-chunked conversation is visible)."""
     if not conversation_ids:
         return
-    conn.execute(WRITE_MEMORY_LIMIT)
     ids = pl.DataFrame({"conversation_id": conversation_ids})
     conn.register("rechunked_ids", ids)
     conn.register("incoming_chunks", chunks)
@@ -138,9 +125,7 @@ def chunk_texts(conn: duckdb.DuckDBPyConnection, text_hashes: list[str]) -> list
 
 
 def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], vectors: np.ndarray, model_id: str, now: datetime) -> None:
-    """Vectors for the given chunk text hashes, in one transaction; DuckDB's memory is capped at WRITE_MEMORY_LIMIT
-    for the rest of `conn`'s life."""
-    conn.execute(WRITE_MEMORY_LIMIT)
+    """Vectors for the given chunk text hashes, in one transaction."""
     frame = pl.DataFrame({"text_hash": text_hashes, "embedding": vectors.astype(np.float32)})
     conn.register("incoming_vectors", frame)
     try:
@@ -204,3 +189,32 @@ def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dic
         params=[chunk_ids],
     ).pl()
     return {row["chunk_id"]: row for row in frame.iter_rows(named=True)}
+
+
+def conversation_count(conn: duckdb.DuckDBPyConnection) -> int:
+    return conn.execute("SELECT count(*) FROM conversations").fetchall()[0][0]
+
+
+def newest_conversations(conn: duckdb.DuckDBPyConnection, limit: int = 5) -> pl.DataFrame:
+    """The latest conversations on one line each (for a materialization's preview)."""
+    return conn.sql(
+        "SELECT started_at, source, kind, project, left(regexp_replace(content, '\\s+', ' ', 'g'), 80) AS content "
+        "FROM conversations ORDER BY started_at DESC NULLS LAST LIMIT ?", params=[limit]).pl()
+
+
+def chunk_counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(chunks, conversations with more than one chunk)."""
+    return conn.execute(
+        "SELECT count(*), (SELECT count(*) FROM (SELECT conversation_id FROM conversation_chunks GROUP BY 1 HAVING count(*) > 1)) "
+        "FROM conversation_chunks").fetchall()[0]
+
+
+def stale_vector_count(conn: duckdb.DuckDBPyConnection, model_id: str) -> int:
+    """Vectors of other models: kept (a switch back reuses them), never searched."""
+    return conn.execute("SELECT count(*) FROM conversation_embeddings WHERE model_id <> ?", [model_id]).fetchall()[0][0]
+
+
+def identity_counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(rows, distinct conversation ids, distinct contents) of `conversations`: equal when nothing is duplicated."""
+    return conn.execute(
+        "SELECT count(*), count(DISTINCT conversation_id), count(DISTINCT content_hash) FROM conversations").fetchall()[0]

@@ -172,3 +172,37 @@ def relationships_of(conn: duckdb.DuckDBPyConnection, name: str) -> tuple[dict |
         params=[eid, eid, eid, eid, eid, eid],
     ).pl()
     return {"entity_id": eid, "name": ename, "entity_type": etype}, edges
+
+
+def entity_vector_coverage(conn: duckdb.DuckDBPyConnection, model_id: str) -> tuple[int, int]:
+    """(entities, entities with a vector of `model_id` made from their current text)."""
+    return conn.execute(
+        "SELECT count(*), count(e.entity_id) FROM kg_entities k LEFT JOIN entity_embeddings e "
+        "ON e.entity_id = k.entity_id AND e.model_id = ? AND e.text_hash = k.text_hash", [model_id]).fetchall()[0]
+
+
+def source_pairs(conn: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
+    """The unordered entity pairs the source graph already relates."""
+    return {frozenset(p) for p in conn.execute("SELECT source_entity_id, target_entity_id FROM kg_source_relationships").fetchall()}
+
+
+def graph_edges(conn: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], list[tuple], list[tuple]]:
+    """(entity -> type, source edges, discovered edges), edges as (source id, target id, relation type)."""
+    types = dict(conn.execute("SELECT entity_id, entity_type FROM kg_entities").fetchall())
+    source = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM kg_source_relationships").fetchall()
+    found = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM discovered_relationships").fetchall()
+    return types, source, found
+
+
+def edge_anomalies(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Self-loops, pairs stored twice (in either direction) and pairs the source graph already relates."""
+    self_loops, duplicate_pairs, already_related = conn.execute(
+        """SELECT
+             (SELECT count(*) FROM discovered_relationships WHERE source_entity_id = target_entity_id),
+             (SELECT count(*) - count(DISTINCT least(source_entity_id, target_entity_id) || '|' || greatest(source_entity_id, target_entity_id))
+              FROM discovered_relationships),
+             (SELECT count(*) FROM discovered_relationships d JOIN kg_source_relationships r
+              ON least(d.source_entity_id, d.target_entity_id) = least(r.source_entity_id, r.target_entity_id)
+             AND greatest(d.source_entity_id, d.target_entity_id) = greatest(r.source_entity_id, r.target_entity_id))"""
+    ).fetchall()[0]
+    return {"self_loops": self_loops, "duplicate_or_mirrored_pairs": duplicate_pairs, "already_in_source": already_related}

@@ -80,3 +80,8 @@ def replace_report_table(conn, table: str, frame: pl.DataFrame, as_of, window_da
                             "FROM incoming_report_rows", [as_of, window_days])])
     finally:
         conn.unregister("incoming_report_rows")
+
+
+def row_counts(conn) -> tuple[int, int]:
+    """(Crackerjack runs, metric points) held."""
+    return conn.execute("SELECT (SELECT count(*) FROM crackerjack_runs), (SELECT count(*) FROM quality_metric_points)").fetchall()[0]

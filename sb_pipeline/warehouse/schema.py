@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from sb_pipeline.embedding import EMBEDDING_DIM
+from sb_pipeline.constants import EMBEDDING_DIM
 
 SCHEMA_VERSION = 3  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables
 

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from sb_pipeline.embedding import EMBEDDING_DIM
+from sb_pipeline.constants import EMBEDDING_DIM
 
 GENERATION_KEY = "search_generation"
 RENEW_GENERATION = (

@@ -1,7 +1,6 @@
 """Checks on the conversation flow that need the warehouse (the rejected-share check is emitted by
-`raw_conversations` itself, which knows the run's counts). Assets are named by key, not imported: the defs
-loader would otherwise see each asset twice once policies are mapped over the specs."""
-
+`raw_conversations` itself, which knows the run's counts). Assets are named by key, not imported, so
+each check module stands on its own."""
 
 from datetime import datetime, timezone
 
@@ -15,10 +14,8 @@ from sb_pipeline.warehouse import conversations as store
 @dg.asset_check(asset="raw_conversations", pool=WRITE_POOL, blocking=True)
 def conversation_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No conversation id and no content appears twice (a retry or re-run must never duplicate)."""
-    with warehouse.connect(read_only=True) as conn:
-        rows, ids, hashes = conn.execute(
-            "SELECT count(*), count(DISTINCT conversation_id), count(DISTINCT content_hash) FROM conversations"
-        ).fetchall()[0]
+    with warehouse.get_connection(read_only=True) as conn:
+        rows, ids, hashes = store.identity_counts(conn)
     return dg.AssetCheckResult(
         passed=rows == ids == hashes,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -30,7 +27,7 @@ def conversation_ids_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult
 def embedding_coverage_complete(embedder: EmbedderResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """Every chunk has a vector from the current model (vectors of another model do not count)."""
     model_id = embedder.get().model_id
-    with warehouse.connect(read_only=True) as conn:
+    with warehouse.get_connection(read_only=True) as conn:
         stats = store.statistics(conn, model_id, datetime.now(timezone.utc))
     missing = stats["chunks"] - stats["embedded_chunks"]
     return dg.AssetCheckResult(

@@ -8,13 +8,11 @@ warehouse, which DuckDB refuses while a writer holds it.
 """
 
 
-from pathlib import Path
-
 import dagster as dg
 
-from sb_pipeline.defs.health.resources import HealthStoresResource
-from sb_pipeline.defs.resources import (ConversationSourcesResource, EmbedderResource, KnowledgeGraphSourceResource,
-                                        QualityResource, WarehouseResource)
+from sb_pipeline.defs.automation import ROOT_POLICY
+from sb_pipeline.defs.resources import (ConversationSourcesResource, EmbedderResource, HealthStoresResource,
+                                        KnowledgeGraphSourceResource, QualityResource, WarehouseResource)
 from sb_pipeline.health import HealthConfig, HealthReport, check_all
 from sb_pipeline.health.render import markdown_model, markdown_store, markdown_summary
 
@@ -31,10 +29,6 @@ CHECKS = {
     "warehouse_healthy": ("warehouse",),
     "embedding_model_healthy": ("model",),
 }
-
-
-def _path(value: str) -> Path:
-    return Path(value).expanduser()
 
 
 def _check(name: str, roles: tuple[str, ...], report: HealthReport) -> dg.AssetCheckResult:
@@ -54,6 +48,7 @@ def _check(name: str, roles: tuple[str, ...], report: HealthReport) -> dg.AssetC
     group_name=GROUP,
     kinds={"python", "duckdb", "sqlite"},
     pool=WRITE_POOL,
+    **ROOT_POLICY,
     check_specs=[dg.AssetCheckSpec(name, asset="source_health", description=f"WARN when {', '.join(roles)} is unhealthy")
                  for name, roles in CHECKS.items()],
 )
@@ -64,12 +59,12 @@ def source_health(context: dg.AssetExecutionContext, conversation_sources: Conve
     folder), the warehouse and the embedding model: found, engine, locked, tables and rows, schema eras, vector
     coverage, newest timestamp, phantoms, recommendations. The same report as `sb-pipeline status`."""
     config = HealthConfig(
-        stores={"reflection": _path(conversation_sources.reflection_db), "knowledge_graph": _path(knowledge_graph_source.path),
-                "crackerjack": _path(quality.crackerjack_db), "interruption": _path(health_stores.interruption_db),
-                "crackerjack_metrics": _path(health_stores.crackerjack_metrics_db)},
-        session_buddy_dir=_path(health_stores.session_buddy_dir), warehouse=_path(warehouse.path),
-        model_dir=_path(embedder.model_dir), snapshot_dir=_path(conversation_sources.snapshot_dir), profile=embedder.profile,
-        source_timezone=conversation_sources.source_timezone, lock_wait_seconds=health_stores.lock_wait_seconds,
+        stores={"reflection": conversation_sources.reflection_db_path, "knowledge_graph": knowledge_graph_source.db_path,
+                "crackerjack": quality.crackerjack_path, "interruption": health_stores.interruption_path,
+                "crackerjack_metrics": health_stores.metrics_path},
+        session_buddy_dir=health_stores.folder, warehouse=warehouse.path, model_dir=embedder.models(),
+        snapshot_dir=conversation_sources.snapshots(), profile=embedder.profile, source_timezone=conversation_sources.source_timezone,
+        lock_wait_seconds=health_stores.lock_wait_seconds,
     )
     report = check_all(config)
     for name in report.unhealthy:

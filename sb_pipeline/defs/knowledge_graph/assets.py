@@ -1,29 +1,32 @@
-"""The knowledge-graph flow: entities -> embeddings -> discovered relationships -> connectivity."""
+"""The knowledge-graph flow: entities -> embeddings -> discovered relationships -> connectivity.
+
+Wiring only: the work is in `sb_pipeline.knowledge_graph` and the SQL in `sb_pipeline.warehouse.knowledge_graph`."""
 
 import json
 import time
 from datetime import datetime, timezone
 
 import dagster as dg
-import numpy as np
 import polars as pl
 
-from sb_pipeline.conversations.prepare import quarantine_frame
+from sb_pipeline.defs.automation import DOWNSTREAM_POLICY, ROOT_POLICY
+from sb_pipeline.defs.progress import StepProgress
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.calibration import null_thresholds
 from sb_pipeline.knowledge_graph.connectivity import connectivity_report
 from sb_pipeline.knowledge_graph.discovery import confidence, discover
 from sb_pipeline.knowledge_graph.entities import normalise_entities
-from sb_pipeline.knowledge_graph.neighbors import refresh_neighbors
-from sb_pipeline.sources.records import rejects_frame
+from sb_pipeline.knowledge_graph.neighbors import neighbor_arrays, refresh_neighbors
+from sb_pipeline.records import quarantine_frame, rejects_frame
 from sb_pipeline.warehouse.rejects import record_rejects
 from sb_pipeline.warehouse import knowledge_graph as store
 
 GROUP = "knowledge_graph"
 WRITE_POOL = "duckdb_write"
+ENTITY_GROUP_SIZE = 1024  # entities embedded between two short write transactions
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL)
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, **ROOT_POLICY)
 def kg_entities(context: dg.AssetExecutionContext, knowledge_graph_source: KnowledgeGraphSourceResource,
                 warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Session Buddy's entities with one text recipe (name, type, observations), clean names and types.
@@ -35,7 +38,7 @@ def kg_entities(context: dg.AssetExecutionContext, knowledge_graph_source: Knowl
         (context.log.info if read.available else context.log.warning)(f"knowledge_graph: {note}")
     entities, relations, rejects = normalise_entities(read.entities, read.relations)
     quarantined = quarantine_frame(rejects_frame(read.rejects + rejects))
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         counts = store.mirror_entities(conn, entities, relations, now) if read.available else {}
         new_rejects = record_rejects(conn, quarantined, now)
     by_reason = dict(sorted(quarantined.group_by("reason").len().iter_rows())) if quarantined.height else {}
@@ -57,21 +60,24 @@ def kg_entities(context: dg.AssetExecutionContext, knowledge_graph_source: Knowl
     })
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "onnx"}, pool=WRITE_POOL, deps=[kg_entities],
+@dg.asset(group_name=GROUP, kinds={"duckdb", "onnx"}, pool=WRITE_POOL, deps=[kg_entities], **DOWNSTREAM_POLICY,
           check_specs=[dg.AssetCheckSpec("entity_embedding_coverage_complete", asset="entity_embeddings")])
 def entity_embeddings(context: dg.AssetExecutionContext, embedder: EmbedderResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """A vector for every entity from the current model (Session Buddy reached 45.1%). An entity whose
     text changed (new observations) is re-embedded; unchanged ones are not."""
     model = embedder.get()
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         todo = store.entities_to_embed(conn, model.model_id)
-    vectors = model.embed(todo["text"].to_list())
-    with warehouse.connect() as conn:
-        if todo.height:
-            store.upsert_entity_embeddings(conn, todo, vectors, model.model_id, datetime.now(timezone.utc))
-        total, covered = conn.execute(
-            "SELECT count(*), count(e.entity_id) FROM kg_entities k LEFT JOIN entity_embeddings e "
-            "ON e.entity_id = k.entity_id AND e.model_id = ? AND e.text_hash = k.text_hash", [model.model_id]).fetchall()[0]
+    progress = StepProgress(context.log, "entity_embeddings", todo.height, "entities")
+    progress.begin()
+    for start in range(0, todo.height, ENTITY_GROUP_SIZE):  # each group its own transaction, like the conversations'
+        group = todo.slice(start, ENTITY_GROUP_SIZE)
+        vectors = model.embed(group["text"].to_list())
+        with warehouse.get_connection() as conn:
+            store.upsert_entity_embeddings(conn, group, vectors, model.model_id, datetime.now(timezone.utc))
+        progress.advance(start + group.height)
+    with warehouse.get_connection() as conn:
+        total, covered = store.entity_vector_coverage(conn, model.model_id)
     coverage = covered / total if total else 1.0
     return dg.MaterializeResult(
         metadata={
@@ -98,18 +104,7 @@ class DiscoveryConfig(dg.Config):
     neighbors_kept: int = 10  # length of the stored exact neighbour lists (ranks, mutual kNN)
 
 
-def _neighbor_arrays(ids: list[str], lists: dict[str, list[tuple[str, float]]], k: int) -> tuple[np.ndarray, np.ndarray]:
-    row = {e: i for i, e in enumerate(ids)}
-    idx = np.full((len(ids), k), -1, np.int64)
-    sims = np.full((len(ids), k), -np.inf, np.float32)
-    for entity, items in lists.items():
-        for rank, (neighbor, sim) in enumerate(items[:k]):
-            idx[row[entity], rank] = row[neighbor]
-            sims[row[entity], rank] = sim
-    return idx, sims
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, pool=WRITE_POOL, deps=[entity_embeddings])
+@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, pool=WRITE_POOL, deps=[entity_embeddings], **DOWNSTREAM_POLICY)
 def discovered_relationships(context: dg.AssetExecutionContext, config: DiscoveryConfig, embedder: EmbedderResource,
                              warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Relationships found from the entities' vectors and observations, each with its evidence: exact
@@ -119,15 +114,15 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
     closeness); otherwise `related_to`. Only entities that changed are compared again."""
     started = time.perf_counter()
     model_id = embedder.get().model_id
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         entities, vectors = store.entity_vectors(conn, model_id)
         stored, stored_hashes = store.stored_neighbors(conn, model_id)
-        existing = {frozenset(p) for p in conn.execute("SELECT source_entity_id, target_entity_id FROM kg_source_relationships").fetchall()}
+        existing = store.source_pairs(conn)
     ids = entities["entity_id"].to_list()
     hashes = dict(zip(ids, entities["text_hash"].to_list()))
     k = max(config.neighbors_kept, config.max_per_entity)
     refresh = refresh_neighbors(ids, vectors, stored, {e for e in ids if stored_hashes.get(e) != hashes[e]}, k)
-    idx, sims = _neighbor_arrays(ids, refresh.neighbors, k)
+    idx, sims = neighbor_arrays(ids, refresh.neighbors, k)
     if config.fixed_threshold is not None:
         threshold, threshold_meta = config.fixed_threshold, {"method": "fixed", "threshold": config.fixed_threshold}
     else:
@@ -137,7 +132,7 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
     edges = edges.with_columns(edges["rule"].map_elements(confidence, return_dtype=pl.Utf8).alias("confidence"))
     changed_lists = {e: items for e, items in refresh.neighbors.items()
                      if stored_hashes.get(e) != hashes[e] or [n for n, _ in stored.get(e, [])] != [n for n, _ in items]}
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         store.save_neighbors(conn, model_id, changed_lists, hashes)
         store.replace_discovered(conn, edges, datetime.now(timezone.utc))
     by_rule = dict(sorted(edges.group_by("rule").len().iter_rows())) if edges.height else {}
@@ -161,19 +156,16 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=[discovered_relationships, entity_embeddings],
-          check_specs=[dg.AssetCheckSpec("isolated_share_below_threshold", asset="graph_connectivity")])
+          **DOWNSTREAM_POLICY, check_specs=[dg.AssetCheckSpec("isolated_share_below_threshold", asset="graph_connectivity")])
 def graph_connectivity(context: dg.AssetExecutionContext, config: ConnectivityConfig, embedder: EmbedderResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Session Buddy's connectivity metrics with its formulas (ratio, average degree, isolated entities,
     embedding coverage as a fraction, health band, recommendations), plus connected components and the
     degree distribution; one row per run in `graph_metrics`."""
     model_id = embedder.get().model_id
-    with warehouse.connect() as conn:
-        types = dict(conn.execute("SELECT entity_id, entity_type FROM kg_entities").fetchall())
-        source = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM kg_source_relationships").fetchall()
-        found = conn.execute("SELECT source_entity_id, target_entity_id, relation_type FROM discovered_relationships").fetchall()
-        embedded = conn.execute("SELECT count(*) FROM kg_entities k JOIN entity_embeddings e ON e.entity_id = k.entity_id "
-                                "AND e.model_id = ? AND e.text_hash = k.text_hash", [model_id]).fetchall()[0][0]
+    with warehouse.get_connection() as conn:
+        types, source, found = store.graph_edges(conn)
+        _, embedded = store.entity_vector_coverage(conn, model_id)
         report = connectivity_report(types, source, found, embedded)
         store.insert_graph_metrics(conn, context.run_id, report, datetime.now(timezone.utc))
     numeric = {k: v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -5,26 +5,15 @@ import dagster as dg
 from sb_pipeline.defs.knowledge_graph.assets import WRITE_POOL
 from sb_pipeline.defs.resources import EmbedderResource, WarehouseResource
 from sb_pipeline.knowledge_graph.quality import evaluate, load_labelled
+from sb_pipeline.warehouse import knowledge_graph as store
 
 
 @dg.asset_check(asset="discovered_relationships", pool=WRITE_POOL, blocking=True)
 def edges_are_simple(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     """No self-loops, no pair twice (in either direction), no pair the source graph already relates."""
-    with warehouse.connect(read_only=True) as conn:
-        self_loops, duplicate_pairs, already_related = conn.execute(
-            """SELECT
-                 (SELECT count(*) FROM discovered_relationships WHERE source_entity_id = target_entity_id),
-                 (SELECT count(*) - count(DISTINCT least(source_entity_id, target_entity_id) || '|' || greatest(source_entity_id, target_entity_id))
-                  FROM discovered_relationships),
-                 (SELECT count(*) FROM discovered_relationships d JOIN kg_source_relationships r
-                  ON least(d.source_entity_id, d.target_entity_id) = least(r.source_entity_id, r.target_entity_id)
-                 AND greatest(d.source_entity_id, d.target_entity_id) = greatest(r.source_entity_id, r.target_entity_id))"""
-        ).fetchall()[0]
-    return dg.AssetCheckResult(
-        passed=self_loops == duplicate_pairs == already_related == 0,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"self_loops": self_loops, "duplicate_or_mirrored_pairs": duplicate_pairs, "already_in_source": already_related},
-    )
+    with warehouse.get_connection(read_only=True) as conn:
+        anomalies = store.edge_anomalies(conn)
+    return dg.AssetCheckResult(passed=not any(anomalies.values()), severity=dg.AssetCheckSeverity.ERROR, metadata=anomalies)
 
 
 PRECISION_FLOOR = 0.75

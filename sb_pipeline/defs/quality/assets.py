@@ -7,12 +7,11 @@ between steps except through it.
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from sb_pipeline.conversations.prepare import quarantine_frame
+from sb_pipeline.defs.automation import DOWNSTREAM_POLICY, ROOT_POLICY
 from sb_pipeline.defs.metadata import markdown_table
 from sb_pipeline.defs.resources import QualityResource, WarehouseResource
 from sb_pipeline.quality.alerts import detect_alerts, improvements, lifecycle
@@ -21,7 +20,7 @@ from sb_pipeline.quality.render import render_html, render_markdown, write_repor
 from sb_pipeline.quality.report import build_report
 from sb_pipeline.quality.statistics import command_statistics, performance_metrics, project_insights
 from sb_pipeline.quality.trends import period_stats, series_trends
-from sb_pipeline.sources.records import rejects_frame
+from sb_pipeline.records import quarantine_frame, rejects_frame
 from sb_pipeline.warehouse import quality as store
 from sb_pipeline.warehouse.rejects import record_rejects
 
@@ -32,10 +31,10 @@ WRITE_POOL = "duckdb_write"
 @dg.multi_asset(
     specs=[dg.AssetSpec("crackerjack_runs", group_name=GROUP, kinds={"duckdb", "sqlite"},
                         description="Crackerjack runs (command, exit code, time, normalised project); synthetic "
-                                    "<unavailable> rows kept out and counted."),
+                                    "<unavailable> rows kept out and counted.", **ROOT_POLICY),
            dg.AssetSpec("quality_metric_points", group_name=GROUP, kinds={"duckdb", "sqlite"},
                         description="Whitelisted quality metrics in UTC with their formula era (the 2026-07-27 change); "
-                                    "foreign types (health_*, unavailable, parsed_*) kept out and counted.")],
+                                    "foreign types (health_*, unavailable, parsed_*) kept out and counted.", **ROOT_POLICY)],
     pool=WRITE_POOL,
 )
 def crackerjack_source(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource):
@@ -44,12 +43,11 @@ def crackerjack_source(context: dg.AssetExecutionContext, quality: QualityResour
     frames = normalise(read, known_roots=quality.aliases())
     for note in frames.notes:
         (context.log.info if read.available else context.log.warning)(f"crackerjack: {note}")
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         new_runs = store.append_runs(conn, frames.runs)
         new_points = store.append_points(conn, frames.points)
         new_rejects = record_rejects(conn, quarantine_frame(rejects_frame(frames.rejects)), datetime.now(timezone.utc))
-        runs_total = conn.execute("SELECT count(*) FROM crackerjack_runs").fetchall()[0][0]
-        points_total = conn.execute("SELECT count(*) FROM quality_metric_points").fetchall()[0][0]
+        runs_total, points_total = store.row_counts(conn)
     counts = frames.counts
     yield dg.MaterializeResult(asset_key="crackerjack_runs", metadata={
         "dagster/row_count": dg.MetadataValue.int(runs_total),
@@ -71,13 +69,13 @@ def crackerjack_source(context: dg.AssetExecutionContext, quality: QualityResour
     })
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"])
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"], **DOWNSTREAM_POLICY)
 def quality_trends(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Per project x metric x day and ISO week: count, mean, median, min, max, first, last; and a Theil-Sen
     slope per series over the window (all metrics higher-is-better, complexity included), never across
     the 2026-07-27 formula change."""
     as_of = quality.as_of_instant()
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         points = store.all_points(conn)
         periods = period_stats(points, as_of, quality.window_days)
         slopes = series_trends(points, as_of, quality.window_days)
@@ -95,14 +93,14 @@ def quality_trends(context: dg.AssetExecutionContext, quality: QualityResource, 
     })
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"])
+@dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"], **DOWNSTREAM_POLICY)
 def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Degradations a busy developer can trust: a practical drop of the recent part of the window against
     the rest (info 5-10 %, warning 10-25 %, critical > 25 %) AND a one-sided Mann-Whitney test with enough
     points on each side. Improvements never alert. Each (project, metric) carries new / ongoing / resolved
     across runs, so the weekly report says what changed."""
     as_of = quality.as_of_instant()
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         points = store.all_points(conn)
         current = detect_alerts(points, as_of, quality.window_days, recent_days=quality.recent_days)
         states = lifecycle(store.previous_alerts(conn), current, as_of)
@@ -126,17 +124,18 @@ def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, 
 
 @dg.multi_asset(
     specs=[dg.AssetSpec("command_statistics", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
-                        description="Per command with >= 3 runs in the window: executions, success rate, execution times."),
+                        description="Per command with >= 3 runs in the window: executions, success rate, execution times.",
+                        **DOWNSTREAM_POLICY),
            dg.AssetSpec("project_insights", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
-                        description="Per project: executions, success rate, first/last run, days active."),
+                        description="Per project: executions, success rate, first/last run, days active.", **DOWNSTREAM_POLICY),
            dg.AssetSpec("performance_metrics", group_name=GROUP, kinds={"duckdb"}, deps=["crackerjack_runs"],
-                        description="Overall execution times and the five slowest and fastest commands.")],
+                        description="Overall execution times and the five slowest and fastest commands.", **DOWNSTREAM_POLICY)],
     pool=WRITE_POOL,
 )
 def quality_statistics(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource):
     """The seed monitor's statistics, over normalised projects and the window ending at as_of."""
     as_of, days = quality.as_of_instant(), quality.window_days
-    with warehouse.connect() as conn:
+    with warehouse.get_connection() as conn:
         runs = store.all_runs(conn)
         commands = command_statistics(runs, as_of, days)
         projects = project_insights(runs, as_of, days)
@@ -156,16 +155,17 @@ def quality_statistics(context: dg.AssetExecutionContext, quality: QualityResour
 
 
 @dg.asset(group_name=GROUP, kinds={"html", "markdown"}, pool=WRITE_POOL,
-          deps=["quality_alerts", "quality_trends", "command_statistics", "project_insights", "performance_metrics"])
+          deps=["quality_alerts", "quality_trends", "command_statistics", "project_insights", "performance_metrics"],
+          **DOWNSTREAM_POLICY)
 def quality_report(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`data/reports/quality-<date>.md`, `.json` (the seed monitor's keys, for existing consumers) and `.html`
     (a self-contained dashboard: a trend chart per project x metric with alert markers, opens offline)."""
     as_of, days = quality.as_of_instant(), quality.window_days
-    with warehouse.connect(read_only=True) as conn:
+    with warehouse.get_connection(read_only=True) as conn:
         runs, points, alerts = store.all_runs(conn), store.all_points(conn), store.previous_alerts(conn)
     report = build_report(runs, points, alerts, as_of, days, database_path=quality.crackerjack_db)
     markdown = render_markdown(report)
-    files = write_report_files(report, markdown, render_html(report, points, alerts, as_of, days), Path(quality.reports_dir).expanduser())
+    files = write_report_files(report, markdown, render_html(report, points, alerts, as_of, days), quality.reports())
     return dg.MaterializeResult(metadata={
         "summary": dg.MetadataValue.md(markdown),
         "dashboard": dg.MetadataValue.url(files["html"].resolve().as_uri()),

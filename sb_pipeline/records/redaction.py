@@ -31,12 +31,15 @@ hex-only secrets without a telling name are not detected.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
-__all__ = ["Redaction", "redact"]
+from sb_pipeline.records.frames import valid_utf8
+
+__all__ = ["Redaction", "redact", "redact_json"]
 
 _MARK = "[REDACTED:"
 
@@ -271,3 +274,25 @@ def redact(text: str) -> Redaction:
         if out:
             text = "".join(out) + text[done:]
     return Redaction(text=text, count=count, kinds=tuple(sorted(kinds)))
+
+
+def redact_json(text: str | None) -> str | None:
+    """A JSON document with every string value (and key) redacted; not JSON -> redacted as text.
+    Used for metadata stored next to redacted content (a transcript's title, cwd, branch)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return redact(text).text
+    return valid_utf8(json.dumps(_redact_value(value), ensure_ascii=False))  # an escaped lone surrogate comes back raw
+
+
+def _redact_value(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value).text
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {redact(str(k)).text: _redact_value(v) for k, v in value.items()}
+    return value

@@ -1,8 +1,10 @@
-"""The contract between source readers and the conversation flow.
+"""The contract between the source readers and the three flows that consume them.
 
-Every reader returns a `SourceRead`: a polars frame of raw records (one per conversation,
+A conversation reader returns a `SourceRead`: a polars frame of raw records (one per conversation,
 reflection or insight, in the source's own words) plus a frame of rejected inputs with a reason.
-Readers never raise on bad rows: a bad row becomes a rejection and the rest is kept.
+The knowledge-graph and Crackerjack readers return their own frames but reject bad rows into the
+same `REJECT_SCHEMA`, so every flow's quarantine looks alike. Readers never raise on bad rows: a bad
+row becomes a rejection and the rest is kept.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
-
-from sb_pipeline.conversations.redaction import redact
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.Utf8,  # reflection_db | transcript | inbox
@@ -30,21 +30,6 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.Utf8,
     "excerpt": pl.Utf8,
 }
-
-EXCERPT_CHARS = 200
-
-
-def excerpt(text: str | bytes | None) -> str:
-    """A short, printable excerpt of a bad input for the quarantine table, secrets redacted.
-
-    Redaction runs on a wider window *before* the cut: a key cut in half at the 200th character would
-    be too short for any rule to recognise, and half a key is still a leak."""
-    if text is None:
-        return ""
-    if isinstance(text, bytes):
-        text = text[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    window = valid_utf8(text[: EXCERPT_CHARS * 4].replace("\x00", "\\0"))
-    return redact(window).text[:EXCERPT_CHARS]
 
 
 def valid_utf8(text: str) -> str:
