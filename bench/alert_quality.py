@@ -18,7 +18,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import polars as pl
 
-from sb_pipeline.quality.alerts import detect_alerts, seed_half_window_alerts
+from baselines import seed_half_window_alerts
+
+from sb_pipeline.quality.alerts import detect_alerts
 
 AS_OF = datetime(2026, 9, 1, 6, 0, tzinfo=timezone.utc)
 

@@ -8,7 +8,9 @@ vectors (all pairs ranked by cosine) as the ceiling any threshold works under.
 import argparse
 
 from sb_pipeline.embedding import load_embedder
-from sb_pipeline.knowledge_graph.quality import LABELLED, average_precision, evaluate, load_labelled
+from baselines import average_precision
+
+from sb_pipeline.knowledge_graph.quality import LABELLED, evaluate, load_labelled
 
 
 def main() -> None:

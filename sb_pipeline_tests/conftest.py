@@ -18,6 +18,16 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"
 
 
+def bench_module(name: str):
+    """A module of bench/ (not a package: its scripts run as `python bench/x.py`), for tests of the baselines
+    the benchmarks compare with."""
+    import importlib
+
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))
+    return importlib.import_module(name)
+
+
 def _sample_digests() -> dict[str, str]:
     import hashlib
 

@@ -1,6 +1,9 @@
 """Discovery quality on the labelled UMLS pairs (sb_pipeline/knowledge_graph/labelled, see PROVENANCE.md)."""
 
-from sb_pipeline.knowledge_graph.quality import LABELLED, average_precision, evaluate, load_labelled
+from sb_pipeline.knowledge_graph.quality import LABELLED, evaluate, load_labelled
+from sb_pipeline_tests.conftest import bench_module
+
+average_precision = bench_module("baselines").average_precision
 
 
 def test_labelled_set_and_the_two_thresholds(embedder):

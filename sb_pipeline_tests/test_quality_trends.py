@@ -10,15 +10,17 @@ import numpy as np
 import polars as pl
 import pytest
 
+from sb_pipeline_tests.conftest import bench_module
 from sb_pipeline.quality.alerts import (
     ALERT_SCHEMA,
     LIFECYCLE_SCHEMA,
     detect_alerts,
     improvements,
     lifecycle,
-    seed_half_window_alerts,
 )
 from sb_pipeline.quality.trends import PERIOD_SCHEMA, TREND_SCHEMA, period_stats, series_trends
+
+seed_half_window_alerts = bench_module("baselines").seed_half_window_alerts
 
 AS_OF = datetime(2026, 8, 12, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 

@@ -45,16 +45,6 @@ def load_labelled(folder: Path = LABELLED) -> tuple[pl.DataFrame, set[frozenset[
     return frame.with_columns(pl.col("text").alias("text_hash")), positives
 
 
-def average_precision(vectors: np.ndarray, ids: list[str], positives: set[frozenset[str]]) -> float:
-    """AP of all pairs ranked by cosine: the threshold-free quality of the vectors themselves."""
-    sims = vectors @ vectors.T
-    i, j = np.triu_indices(len(ids), k=1)
-    order = np.argsort(-sims[i, j], kind="stable")
-    labels = np.array([frozenset((ids[a], ids[b])) in positives for a, b in zip(i[order], j[order])])
-    hits = np.cumsum(labels)
-    return float((hits[labels] / (np.flatnonzero(labels) + 1)).mean()) if labels.any() else 0.0
-
-
 def evaluate(entities: pl.DataFrame, vectors: np.ndarray, positives: set[frozenset[str]], max_per_entity: int = 5,
              fixed: float = 0.75, quantile: float = 0.95) -> list[Scores]:
     """Session Buddy's fixed threshold and the calibrated default, side by side, on the same neighbours."""

@@ -56,16 +56,6 @@ LIFECYCLE_SCHEMA = {
     "last_seen": pl.Datetime("us", "UTC"),
     "evidence": pl.Utf8,
 }
-SEED_SCHEMA = {
-    "project": pl.Utf8,
-    "metric": pl.Utf8,
-    "severity": pl.Utf8,
-    "direction": pl.Utf8,
-    "change_pct": pl.Float64,
-    "previous_value": pl.Float64,
-    "current_value": pl.Float64,
-    "data_points": pl.Int64,
-}
 
 
 def default_recent_days(days: float) -> float:
@@ -192,44 +182,3 @@ def lifecycle(previous: pl.DataFrame, current: pl.DataFrame, as_of: datetime) ->
     merged = merged.select([pl.col(c).cast(t) for c, t in LIFECYCLE_SCHEMA.items()])
     resolved = prev.join(cur.select(KEYS), on=KEYS, how="anti").with_columns(pl.lit("resolved").alias("status"))
     return pl.concat([merged, resolved]).sort([*KEYS, "status"])
-
-
-def seed_half_window_alerts(
-    points: pl.DataFrame, as_of: datetime, days: int, threshold_pct: float = 10.0
-) -> pl.DataFrame:
-    """The seed monitor's rule, faithfully, for benchmarks only (section 5 of the reference): since = as_of -
-    days, mid = as_of - days//2 (integer days, so days=1 puts mid at as_of and yields nothing); previous =
-    mean(ts < mid), current = mean(ts >= mid), both halves required; pct = |change / previous| * 100 (0 if
-    previous == 0); direction from the sign, INVERTED for complexity_score; stable (change == 0) skipped;
-    alert if pct >= threshold, improvements included; severity critical >= 20, warning >= 15, else info.
-    Not reproduced: the local-vs-UTC string comparison (we compare UTC instants) and the missing upper bound
-    (points after as_of are ignored so runs are reproducible). No formula-era handling, like the seed."""
-    end = utc(as_of)
-    since, mid = end - timedelta(days=days), end - timedelta(days=int(days) // 2)
-    w = window(points, end, days + 1e-9)  # the seed's lower bound is inclusive (ts >= since)
-    w = w.filter(pl.col("observed_at") >= since)
-    rows = []
-    for (project, metric), g in w.group_by(KEYS, maintain_order=True):
-        late = (g["observed_at"] >= mid).to_numpy()
-        values = g["value"].to_numpy()
-        if late.all() or not late.any():
-            continue
-        cur, prev = float(values[late].mean()), float(values[~late].mean())
-        change = cur - prev
-        pct = abs(change / prev * 100.0) if prev != 0 else 0.0
-        sign = -1.0 if metric == "complexity_score" else 1.0
-        if change == 0 or pct < threshold_pct:
-            continue
-        rows.append(
-            {
-                "project": project,
-                "metric": metric,
-                "severity": "critical" if pct >= 20 else "warning" if pct >= 15 else "info",
-                "direction": "improving" if sign * change > 0 else "declining",
-                "change_pct": round(pct, 2),
-                "previous_value": round(prev, 2),
-                "current_value": round(cur, 2),
-                "data_points": len(values),
-            }
-        )
-    return pl.DataFrame(rows, schema=SEED_SCHEMA).sort(KEYS)

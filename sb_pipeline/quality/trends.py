@@ -23,14 +23,6 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-METRICS = (
-    "build_status",
-    "code_coverage",
-    "lint_score",
-    "security_score",
-    "complexity_score",
-    "test_pass_rate",
-)
 KEYS = ["project", "metric"]
 
 PERIOD_SCHEMA = {
