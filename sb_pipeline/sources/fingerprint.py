@@ -1,8 +1,8 @@
 """What a sensor may know about a source without touching it: names, sizes and mtimes.
 
-Sensors tick every 60 s (120 s for the embedding backfill) inside the code server and must never open (so never lock) a user's database
-or the warehouse; a `stat` is enough to tell that something changed. A folder stands for the files
-below it that a reader would read.
+Sensors tick every 60 s (120 s for the embedding backfill) inside the code server and must never
+open (so never lock) a user's database or the warehouse; a `stat` is enough to tell that something
+changed. A folder stands for the files below it that a reader would read.
 """
 
 from __future__ import annotations
