@@ -25,9 +25,11 @@ regression after an onnxruntime upgrade shows up as an error instead.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,135 +40,160 @@ HEAD_DIM = HIDDEN // NUM_HEADS
 NUM_LAYERS = 6
 LN_EPS = 1e-12  # config.json layer_norm_eps
 MASK_VALUE = -10000.0  # what the fusion expects; exp(-10000) underflows to 0 in fp32 anyway
+_i64 = functools.partial(np.array, dtype=np.int64)
+_f32 = functools.partial(np.array, dtype=np.float32)
 
 
 def build_graph(weights: dict[str, np.ndarray]):
-    """Return an `onnx.ModelProto` for BertModel (no pooler) with output `last_hidden_state`."""
-    from onnx import TensorProto, helper, numpy_helper
+    """Return an `onnx.ModelProto` for BertModel (no pooler) with output `last_hidden_state`; pooling and
+    normalisation are done by embedder.py. The parts are added in file order (see `_GraphBuilder`)."""
+    graph = _GraphBuilder(weights)
+    hidden = _embeddings(graph)
+    mask = _additive_attention_mask(graph)
+    shared = _LayerConstants.add_to(graph)
+    for i in range(NUM_LAYERS):
+        hidden = _encoder_layer(graph, i, hidden, mask, shared)
+    return _model_proto(graph, hidden)
 
-    nodes: list = []
-    inits: dict[str, object] = {}
 
-    def const(name: str, value) -> str:
-        if name not in inits:
-            inits[name] = numpy_helper.from_array(np.asarray(value), name)
+class _GraphBuilder:
+    """The graph's nodes and initialisers in the order added: their order in the ONNX file, whose sha256 is the
+    model_id. Moving a call, even a constant's first use, re-keys every stored vector (the maths unchanged)."""
+
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+        self.weights = weights
+        self.nodes: list = []
+        self.inits: dict[str, object] = {}
+
+    def const(self, name: str, value) -> str:
+        from onnx import numpy_helper
+
+        if name not in self.inits:
+            self.inits[name] = numpy_helper.from_array(np.asarray(value), name)
         return name
 
-    def node(op: str, inputs: list[str], name: str, **attrs) -> str:
-        nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
+    def node(self, op: str, inputs: list[str], name: str, **attrs) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
-    def w(key: str, transpose: bool = False) -> str:
-        arr = np.ascontiguousarray(weights[key].astype(np.float32))
-        # torch Linear stores (out, in); MatMul wants (in, out).
-        return const(key, np.ascontiguousarray(arr.T) if transpose else arr)
+    def weight(self, key: str, transpose: bool = False) -> str:
+        arr = np.ascontiguousarray(self.weights[key].astype(np.float32))
+        return self.const(key, np.ascontiguousarray(arr.T) if transpose else arr)  # torch (out, in) -> MatMul (in, out)
 
-    def linear(x: str, prefix: str, out: str) -> str:
-        mm = node("MatMul", [x, w(f"{prefix}.weight", transpose=True)], f"{out}/MatMul")
-        return node("Add", [mm, w(f"{prefix}.bias")], f"{out}/Add")
+    def linear(self, x: str, prefix: str, out: str) -> str:
+        mm = self.node("MatMul", [x, self.weight(f"{prefix}.weight", transpose=True)], f"{out}/MatMul")
+        return self.node("Add", [mm, self.weight(f"{prefix}.bias")], f"{out}/Add")
 
-    def layer_norm(x: str, prefix: str, out: str) -> str:
-        return node(
-            "LayerNormalization",
-            [x, w(f"{prefix}.weight"), w(f"{prefix}.bias")],
-            out,
-            axis=-1,
-            epsilon=LN_EPS,
+    def layer_norm(self, x: str, prefix: str, out: str) -> str:
+        weight, bias = self.weight(f"{prefix}.weight"), self.weight(f"{prefix}.bias")
+        return self.node("LayerNormalization", [x, weight, bias], out, axis=-1, epsilon=LN_EPS)
+
+
+def _embeddings(graph: _GraphBuilder) -> str:
+    """Word + token-type + position embeddings, then LayerNorm: fused into EmbedLayerNormalization."""
+    word = graph.node("Gather", [graph.weight("embeddings.word_embeddings.weight"), "input_ids"], "emb/word")
+    ttype = graph.node("Gather", [graph.weight("embeddings.token_type_embeddings.weight"), "token_type_ids"],
+                       "emb/type")
+    # position_ids[:, 0:Shape(input_ids)[1]], spelled as a PyTorch export does: the fusion looks for this Slice.
+    shape = graph.node("Shape", ["input_ids"], "emb/shape")
+    seq_len = graph.node("Gather", [shape, graph.const("c/one_i64", _i64(1))], "emb/seq_len", axis=0)
+    seq_len_1d = graph.node("Unsqueeze", [seq_len, graph.const("c/axes0", _i64([0]))], "emb/seq_len_1d")
+    table = graph.const("embeddings.position_ids", graph.weights["embeddings.position_ids"].astype(np.int64))
+    starts, axes = graph.const("c/zero_1d", _i64([0])), graph.const("c/one_1d", _i64([1]))
+    steps = graph.const("c/one_1d_step", _i64([1]))
+    pos_ids = graph.node("Slice", [table, starts, seq_len_1d, axes, steps], "emb/pos_ids")
+    pos = graph.node("Gather", [graph.weight("embeddings.position_embeddings.weight"), pos_ids], "emb/pos")
+    summed = graph.node("Add", [graph.node("Add", [word, ttype], "emb/add0"), pos], "emb/add1")
+    return graph.layer_norm(summed, "embeddings.LayerNorm", "emb/ln")
+
+
+def _additive_attention_mask(graph: _GraphBuilder) -> str:
+    """(1 - attention_mask) * -10000, (batch, 1, 1, seq), added to every layer's scores: padding gets no attention."""
+    from onnx import TensorProto
+
+    m = graph.node("Unsqueeze", ["attention_mask", graph.const("c/axes1", _i64([1]))], "mask/unsq1")
+    m = graph.node("Unsqueeze", [m, graph.const("c/axes2", _i64([2]))], "mask/unsq2")
+    m = graph.node("Cast", [m], "mask/cast", to=TensorProto.FLOAT)
+    m = graph.node("Sub", [graph.const("c/one_f", _f32(1.0)), m], "mask/sub")
+    return graph.node("Mul", [m, graph.const("c/mask_value", _f32(MASK_VALUE))], "mask/mul")
+
+
+class _LayerConstants(NamedTuple):  # names of the constants every encoder layer shares
+    heads_shape: str  # (batch, seq, HIDDEN) -> (batch, seq, NUM_HEADS, HEAD_DIM)
+    merge_shape: str  # and back
+    scale: str  # sqrt(HEAD_DIM), the attention scores' divisor
+    sqrt2: str  # GELU's erf argument divisor
+
+    @classmethod
+    def add_to(cls, graph: _GraphBuilder) -> _LayerConstants:
+        """Added once, before the first layer's weights: where the file has always had them."""
+        return cls(
+            heads_shape=graph.const("c/heads_shape", _i64([0, 0, NUM_HEADS, HEAD_DIM])),
+            merge_shape=graph.const("c/merge_shape", _i64([0, 0, HIDDEN])),
+            scale=graph.const("c/sqrt_head_dim", _f32(math.sqrt(HEAD_DIM))),
+            sqrt2=graph.const("c/sqrt2", _f32(math.sqrt(2.0))),
         )
 
-    i64 = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
-    f32 = lambda v: np.array(v, dtype=np.float32)  # noqa: E731
 
-    # --- embeddings -------------------------------------------------------------------
-    word = node("Gather", [w("embeddings.word_embeddings.weight"), "input_ids"], "emb/word")
-    ttype = node(
-        "Gather", [w("embeddings.token_type_embeddings.weight"), "token_type_ids"], "emb/type"
-    )
-    shape = node("Shape", ["input_ids"], "emb/shape")
-    seq_len = node("Gather", [shape, const("c/one_i64", i64(1))], "emb/seq_len", axis=0)
-    seq_len_1d = node("Unsqueeze", [seq_len, const("c/axes0", i64([0]))], "emb/seq_len_1d")
-    pos_ids = node(
-        "Slice",
-        [
-            const("embeddings.position_ids", weights["embeddings.position_ids"].astype(np.int64)),
-            const("c/zero_1d", i64([0])),
-            seq_len_1d,
-            const("c/one_1d", i64([1])),
-            const("c/one_1d_step", i64([1])),
-        ],
-        "emb/pos_ids",
-    )
-    pos = node("Gather", [w("embeddings.position_embeddings.weight"), pos_ids], "emb/pos")
-    summed = node("Add", [node("Add", [word, ttype], "emb/add0"), pos], "emb/add1")
-    hidden = layer_norm(summed, "embeddings.LayerNorm", "emb/ln")
+def _encoder_layer(graph: _GraphBuilder, i: int, hidden: str, mask: str, shared: _LayerConstants) -> str:
+    """Encoder layer `i`: self-attention, then the feed-forward block, each closed by residual + LayerNorm."""
+    p, n = f"encoder.layer.{i}", f"l{i}"
+    ctx = _self_attention(graph, p, n, hidden, mask, shared)
+    hidden = _dense_residual_norm(graph, ctx, hidden, f"{p}.attention.output", f"{n}/attn")
+    inter = graph.linear(hidden, f"{p}.intermediate.dense", f"{n}/inter")
+    activated = _gelu(graph, inter, n, shared.sqrt2)
+    return _dense_residual_norm(graph, activated, hidden, f"{p}.output", f"{n}/ffn")
 
-    # --- additive attention mask (batch, 1, 1, seq) -----------------------------------
-    m = node("Unsqueeze", ["attention_mask", const("c/axes1", i64([1]))], "mask/unsq1")
-    m = node("Unsqueeze", [m, const("c/axes2", i64([2]))], "mask/unsq2")
-    m = node("Cast", [m], "mask/cast", to=TensorProto.FLOAT)
-    m = node("Sub", [const("c/one_f", f32(1.0)), m], "mask/sub")
-    mask = node("Mul", [m, const("c/mask_value", f32(MASK_VALUE))], "mask/mul")
 
-    heads_shape = const("c/heads_shape", i64([0, 0, NUM_HEADS, HEAD_DIM]))
-    merge_shape = const("c/merge_shape", i64([0, 0, HIDDEN]))
-    scale = const("c/sqrt_head_dim", f32(math.sqrt(HEAD_DIM)))
-    sqrt2 = const("c/sqrt2", f32(math.sqrt(2.0)))
+def _self_attention(graph: _GraphBuilder, p: str, n: str, hidden: str, mask: str, shared: _LayerConstants) -> str:
+    """softmax(Q K^T / sqrt(HEAD_DIM) + mask) V with the heads merged back: fused into Attention."""
 
-    # --- encoder layers ---------------------------------------------------------------
-    for i in range(NUM_LAYERS):
-        p = f"encoder.layer.{i}"
-        n = f"l{i}"
+    def heads(projection: str, tag: str, perm: list[int]) -> str:  # Linear, split into heads, transposed
+        x = graph.linear(hidden, f"{p}.attention.self.{projection}", f"{n}/{tag}")
+        x = graph.node("Reshape", [x, shared.heads_shape], f"{n}/{tag}/reshape")
+        return graph.node("Transpose", [x], f"{n}/{tag}/transpose", perm=perm)
 
-        def heads(x: str, tag: str, perm: list[int]) -> str:
-            r = node("Reshape", [x, heads_shape], f"{n}/{tag}/reshape")
-            return node("Transpose", [r], f"{n}/{tag}/transpose", perm=perm)
+    q = heads("query", "q", [0, 2, 1, 3])
+    k = heads("key", "k", [0, 2, 3, 1])  # K^T, as the fusion expects
+    v = heads("value", "v", [0, 2, 1, 3])
+    scores = graph.node("MatMul", [q, k], f"{n}/qk")
+    scores = graph.node("Div", [scores, shared.scale], f"{n}/qk_scaled")
+    scores = graph.node("Add", [scores, mask], f"{n}/qk_masked")
+    probs = graph.node("Softmax", [scores], f"{n}/softmax", axis=-1)
+    ctx = graph.node("MatMul", [probs, v], f"{n}/ctx")
+    ctx = graph.node("Transpose", [ctx], f"{n}/ctx_t", perm=[0, 2, 1, 3])
+    return graph.node("Reshape", [ctx, shared.merge_shape], f"{n}/ctx_merged")
 
-        q = heads(linear(hidden, f"{p}.attention.self.query", f"{n}/q"), "q", [0, 2, 1, 3])
-        k = heads(linear(hidden, f"{p}.attention.self.key", f"{n}/k"), "k", [0, 2, 3, 1])
-        v = heads(linear(hidden, f"{p}.attention.self.value", f"{n}/v"), "v", [0, 2, 1, 3])
-        scores = node("MatMul", [q, k], f"{n}/qk")
-        scores = node("Div", [scores, scale], f"{n}/qk_scaled")
-        scores = node("Add", [scores, mask], f"{n}/qk_masked")
-        probs = node("Softmax", [scores], f"{n}/softmax", axis=-1)
-        ctx = node("MatMul", [probs, v], f"{n}/ctx")
-        ctx = node("Transpose", [ctx], f"{n}/ctx_t", perm=[0, 2, 1, 3])
-        ctx = node("Reshape", [ctx, merge_shape], f"{n}/ctx_merged")
-        attn = linear(ctx, f"{p}.attention.output.dense", f"{n}/attn_out")
-        attn = node("Add", [attn, hidden], f"{n}/attn_residual")
-        hidden = layer_norm(attn, f"{p}.attention.output.LayerNorm", f"{n}/attn_ln")
 
-        inter = linear(hidden, f"{p}.intermediate.dense", f"{n}/inter")
-        g = node("Div", [inter, sqrt2], f"{n}/gelu/div")
-        g = node("Erf", [g], f"{n}/gelu/erf")
-        g = node("Add", [g, const("c/one_f", f32(1.0))], f"{n}/gelu/add")
-        g = node("Mul", [inter, g], f"{n}/gelu/mul")
-        g = node("Mul", [g, const("c/half", f32(0.5))], f"{n}/gelu/half")
-        out = linear(g, f"{p}.output.dense", f"{n}/ffn_out")
-        out = node("Add", [out, hidden], f"{n}/ffn_residual")
-        hidden = layer_norm(out, f"{p}.output.LayerNorm", f"{n}/ffn_ln")
+def _gelu(graph: _GraphBuilder, x: str, n: str, sqrt2: str) -> str:
+    """Exact (erf) GELU, 0.5 * x * (1 + erf(x / sqrt 2)), in the node order the Gelu fusion matches."""
+    g = graph.node("Div", [x, sqrt2], f"{n}/gelu/div")
+    g = graph.node("Erf", [g], f"{n}/gelu/erf")
+    g = graph.node("Add", [g, graph.const("c/one_f", _f32(1.0))], f"{n}/gelu/add")
+    g = graph.node("Mul", [x, g], f"{n}/gelu/mul")
+    return graph.node("Mul", [g, graph.const("c/half", _f32(0.5))], f"{n}/gelu/half")
 
-    nodes.append(helper.make_node("Identity", [hidden], ["last_hidden_state"], name="output"))
 
-    dyn = ["batch", "sequence"]
-    graph = helper.make_graph(
-        nodes,
-        "all-MiniLM-L6-v2",
-        inputs=[
-            helper.make_tensor_value_info(name, TensorProto.INT64, dyn)
-            for name in ("input_ids", "attention_mask", "token_type_ids")
-        ],
-        outputs=[
-            helper.make_tensor_value_info(
-                "last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", HIDDEN]
-            )
-        ],
-        initializer=list(inits.values()),
-    )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="sb_pipeline.embedding.convert",
-    )
+def _dense_residual_norm(graph: _GraphBuilder, x: str, residual: str, prefix: str, tag: str) -> str:
+    """LayerNorm(dense(x) + residual), how both halves of a layer end: fused into SkipLayerNormalization."""
+    out = graph.linear(x, f"{prefix}.dense", f"{tag}_out")
+    out = graph.node("Add", [out, residual], f"{tag}_residual")
+    return graph.layer_norm(out, f"{prefix}.LayerNorm", f"{tag}_ln")
+
+
+def _model_proto(graph: _GraphBuilder, hidden: str):
+    """The finished model: `hidden` as output `last_hidden_state`, dynamic batch and sequence, opset, IR."""
+    from onnx import TensorProto, helper
+
+    graph.nodes.append(helper.make_node("Identity", [hidden], ["last_hidden_state"], name="output"))
+    inputs = [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
+              for name in ("input_ids", "attention_mask", "token_type_ids")]
+    output = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", HIDDEN])
+    onnx_graph = helper.make_graph(graph.nodes, "all-MiniLM-L6-v2", inputs, [output], list(graph.inits.values()))
+    model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="sb_pipeline.embedding.convert")
     model.ir_version = 8  # readable by any onnxruntime >= 1.10
     return model
 
