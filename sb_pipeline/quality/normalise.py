@@ -55,6 +55,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from typing import NamedTuple
 
 import polars as pl
 
@@ -157,112 +158,140 @@ def normalise(read, known_roots: Mapping[str, str] | None = None, naive_tz: tzin
     if not getattr(read, "available", True):
         out.counts = {"available": False}
         return out
-    rejects: list[dict] = []
-    counts: Counter = Counter()
-    foreign: Counter = Counter()
+    result_rows, metric_rows = _rows(read.results), _rows(read.metrics)
+    judge = _RowJudge(known_roots, naive_tz)
+    runs = judge.keep(result_rows, "crackerjack_results", judge.run)  # first: metric rows look their result up
+    points = judge.keep(metric_rows, "quality_metrics_history", judge.point)
+    out.runs = _frame(runs, RUN_SCHEMA, ["observed_at", "run_id"])
+    out.points = _frame(points, POINT_SCHEMA, ["project", "metric", "observed_at", "source_ref"])
+    out.rejects = judge.rejects
+    out.counts = _counts(read, len(result_rows), len(metric_rows), runs, points, judge)
+    return out
 
-    runs: list[dict] = []
-    result_project: dict[str, str] = {}
-    result_time: dict[str, datetime] = {}
-    synthetic: set[str] = set()
-    results = _rows(read.results)
-    for row in results:
+
+class _Rejected(NamedTuple):
+    reason: str
+    raw: object  # what the reject's excerpt is made of
+
+
+def _utc_or_none(stamp: object, naive_tz: tzinfo) -> datetime | None:
+    """`to_utc`, but None for a stamp that does not parse as for a missing one: both are `bad_timestamp`."""
+    try:
+        return to_utc(stamp, naive_tz)
+    except ValueError:
+        return None
+
+
+class _RowJudge:
+    """Judges rows one at a time, remembering what later rows are judged against: the ids already read, and
+    each result's project, time and synthetic flag (which its metric rows use)."""
+
+    def __init__(self, known_roots: Mapping[str, str] | None, naive_tz: tzinfo) -> None:
+        self.known_roots, self.naive_tz = known_roots, naive_tz
+        self.rejects: list[dict] = []
+        self.result_project: dict[str, str] = {}  # every result id read, synthetic or rejected after the id check too
+        self.result_time: dict[str, datetime] = {}  # also of a run rejected for its execution_time
+        self.synthetic: set[str] = set()
+        self.metric_ids: set = set()
+        self.foreign: Counter = Counter()  # metric rows of a type outside WHITELIST, by type
+        self.counts: Counter = Counter()  # synthetic_metric_rows, points_project_from_result
+
+    def keep(self, rows: list[dict], table: str, judge) -> list[dict]:
+        """The rows `judge` turns into dicts; the ones it rejects go to `rejects`, the ones it skips (None) nowhere."""
+        kept = []
+        for row in rows:
+            ref = f"{table}:{row.get('id')}"
+            verdict = judge(row, ref)
+            if isinstance(verdict, _Rejected):
+                _reject(self.rejects, ref, verdict.reason, verdict.raw)
+            elif verdict is not None:
+                kept.append(verdict)
+        return kept
+
+    def run(self, row: dict, ref: str) -> dict | _Rejected | None:
+        """A `crackerjack_results` row as a run, a reject, or None for a synthetic result (counted, not a run).
+        The result's project and time are recorded as soon as known, for its metric rows."""
         rid = row.get("id")
-        ref = f"crackerjack_results:{rid}"
         if rid is None:
-            _reject(rejects, ref, "missing_id", row)
-            continue
-        if rid in result_project:
-            _reject(rejects, ref, "duplicate_id", row)
-            continue
-        project = project_key(row.get("working_directory"), known_roots)
-        result_project[rid] = project
+            return _Rejected("missing_id", row)
+        if rid in self.result_project:
+            return _Rejected("duplicate_id", row)
+        project = self.result_project[rid] = project_key(row.get("working_directory"), self.known_roots)
         if row.get("command") == SYNTHETIC_COMMAND or str(rid).startswith(SYNTHETIC_PREFIX):
-            synthetic.add(rid)
-            continue
-        try:
-            observed = to_utc(row.get("timestamp"), naive_tz)
-            if observed is None:
-                raise ValueError("no timestamp")
-        except ValueError:
-            _reject(rejects, ref, "bad_timestamp", str(row.get("timestamp")))
-            continue
-        result_time[rid] = observed
+            self.synthetic.add(rid)
+            return None
+        observed = _utc_or_none(row.get("timestamp"), self.naive_tz)
+        if observed is None:
+            return _Rejected("bad_timestamp", str(row.get("timestamp")))
+        self.result_time[rid] = observed
         exec_time = row.get("execution_time")
         if exec_time is not None and (math.isnan(exec_time) or math.isinf(exec_time) or exec_time < 0):
-            _reject(rejects, ref, "bad_execution_time", str(exec_time))
-            continue
+            return _Rejected("bad_execution_time", str(exec_time))
         exit_code = row.get("exit_code")
         command = row.get("command")
         command = redact(command).text if isinstance(command, str) else command  # `--token=...` on a command line
-        runs.append(dict(run_id=rid, command=command, exit_code=exit_code, success=exit_code == 0,
-                         execution_time=exec_time, observed_at=observed, project=project, source_ref=ref))
+        return dict(run_id=rid, command=command, exit_code=exit_code, success=exit_code == 0,
+                    execution_time=exec_time, observed_at=observed, project=project, source_ref=ref)
 
-    points: list[dict] = []
-    seen_metric_ids: set = set()
-    metric_rows = _rows(read.metrics)
-    for row in metric_rows:
-        mid = row.get("id")
-        ref = f"quality_metrics_history:{mid}"
-        metric = row.get("metric_type")
-        rid = row.get("result_id")
+    def point(self, row: dict, ref: str) -> dict | _Rejected | None:
+        """A `quality_metrics_history` row as a metric point, a reject, or None for a row that is only counted
+        (a type outside WHITELIST, a synthetic result's metric). Without a timestamp it takes its result's."""
+        mid, metric, rid = row.get("id"), row.get("metric_type"), row.get("result_id")
         if metric not in PERCENT_METRICS:
-            foreign[str(metric)] += 1
-            continue
-        if rid in synthetic:
-            counts["synthetic_metric_rows"] += 1
-            continue
+            self.foreign[str(metric)] += 1
+            return None
+        if rid in self.synthetic:
+            self.counts["synthetic_metric_rows"] += 1
+            return None
         if mid is None:
-            _reject(rejects, ref, "missing_id", row)
-            continue
-        if mid in seen_metric_ids:
-            _reject(rejects, ref, "duplicate_id", row)
-            continue
-        seen_metric_ids.add(mid)
+            return _Rejected("missing_id", row)
+        if mid in self.metric_ids:
+            return _Rejected("duplicate_id", row)
+        self.metric_ids.add(mid)
         stamp = row.get("timestamp")
-        try:
-            observed = to_utc(stamp, naive_tz) if stamp is not None else result_time.get(rid)
-            if observed is None:
-                raise ValueError("no timestamp")
-        except ValueError:
-            _reject(rejects, ref, "bad_timestamp", str(stamp))
-            continue
+        observed = _utc_or_none(stamp, self.naive_tz) if stamp is not None else self.result_time.get(rid)
+        if observed is None:
+            return _Rejected("bad_timestamp", str(stamp))
         value = row.get("metric_value")
         if value is None:
-            _reject(rejects, ref, "missing_value", row)
-            continue
+            return _Rejected("missing_value", row)
         if math.isnan(value) or math.isinf(value) or value < 0 or value > 100:
-            _reject(rejects, ref, "value_out_of_range", f"{metric}={value}")
-            continue
-        project = project_key(row.get("project_path"), known_roots)
-        if project == UNKNOWN and result_project.get(rid, UNKNOWN) != UNKNOWN:
-            project = result_project[rid]
-            counts["points_project_from_result"] += 1
-        points.append(dict(project=project, metric=metric, value=float(value), observed_at=observed,
-                           run_id=rid, formula_era=formula_era(metric, observed), source_ref=ref))
+            return _Rejected("value_out_of_range", f"{metric}={value}")
+        return dict(project=self._point_project(row, rid), metric=metric, value=float(value), observed_at=observed,
+                    run_id=rid, formula_era=formula_era(metric, observed), source_ref=ref)
 
-    out.runs = (pl.DataFrame(runs, schema=RUN_SCHEMA, orient="row") if runs else pl.DataFrame(schema=RUN_SCHEMA)).sort(
-        ["observed_at", "run_id"])
-    out.points = (pl.DataFrame(points, schema=POINT_SCHEMA, orient="row") if points
-                  else pl.DataFrame(schema=POINT_SCHEMA)).sort(["project", "metric", "observed_at", "source_ref"])
-    out.rejects = rejects
-    reasons: Counter = Counter((r["source_ref"].split(":", 1)[0], r["reason"]) for r in rejects)
-    out.counts = {
+    def _point_project(self, row: dict, rid: object) -> str:
+        """The row's own project, or its result's when its own is `unknown` (see the module docstring)."""
+        project = project_key(row.get("project_path"), self.known_roots)
+        if project == UNKNOWN and self.result_project.get(rid, UNKNOWN) != UNKNOWN:
+            project = self.result_project[rid]
+            self.counts["points_project_from_result"] += 1
+        return project
+
+
+def _frame(rows: list[dict], schema: dict[str, pl.DataType], sort_by: list[str]) -> pl.DataFrame:
+    return (pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)).sort(sort_by)
+
+
+def _counts(read, n_results: int, n_metric_rows: int, runs: list[dict], points: list[dict], judge: _RowJudge) -> dict:
+    """`QualityFrames.counts`: table sizes, what was kept, what was only counted, and rejects by reason."""
+    reasons: Counter = Counter((r["source_ref"].split(":", 1)[0], r["reason"]) for r in judge.rejects)
+
+    def rejects_of(table: str) -> dict[str, int]:
+        return dict(sorted((r, n) for (t, r), n in reasons.items() if t == table))
+
+    return {
         "available": True,
-        "tables": {"crackerjack_results": len(results), "quality_metrics_history": len(metric_rows),
+        "tables": {"crackerjack_results": n_results, "quality_metrics_history": n_metric_rows,
                    "test_results": 0 if read.test_results is None else read.test_results.height,
                    "progress_snapshots": 0 if read.progress_snapshots is None else read.progress_snapshots.height},
-        "runs": out.runs.height,
-        "synthetic_results": len(synthetic),
-        "synthetic_metric_rows": counts["synthetic_metric_rows"],
-        "metric_points": out.points.height,
+        "runs": len(runs),
+        "synthetic_results": len(judge.synthetic),
+        "synthetic_metric_rows": judge.counts["synthetic_metric_rows"],
+        "metric_points": len(points),
         "metric_points_by_type": dict(sorted(Counter(p["metric"] for p in points).items())),
-        "foreign_metric_types": dict(sorted(foreign.items())),
-        "rejects": {
-            "run": dict(sorted((r, n) for (t, r), n in reasons.items() if t == "crackerjack_results")),
-            "metric": dict(sorted((r, n) for (t, r), n in reasons.items() if t == "quality_metrics_history")),
-        },
+        "foreign_metric_types": dict(sorted(judge.foreign.items())),
+        "rejects": {"run": rejects_of("crackerjack_results"), "metric": rejects_of("quality_metrics_history")},
         "runs_by_project": dict(sorted(Counter(r["project"] for r in runs).items())),
-        "points_project_from_result": counts["points_project_from_result"],
+        "points_project_from_result": judge.counts["points_project_from_result"],
     }
-    return out
