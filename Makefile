@@ -36,7 +36,7 @@ test: setup browser
 	$(BIN)/python -m pytest -q
 
 dev: setup
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+	$(BIN)/dg dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 bench: setup
 	$(BIN)/python bench/embed_throughput.py

@@ -102,7 +102,7 @@ def start_dagster_dev(root: Path, ready_timeout: float = 240) -> DagsterDev:
     log = root / "dagster_dev.log"
     handle = log.open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [str(Path(sys.executable).parent / "dg"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
     )
     handle.close()

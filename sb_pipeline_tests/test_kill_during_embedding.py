@@ -1,6 +1,6 @@
 """SIGKILL in the middle of embedding, then run again: nothing half-written, nothing twice, nothing missing.
 
-The conversation flow runs as a user would start it from a shell (`dagster asset materialize`, the
+The conversation flow runs as a user would start it from a shell (`dg launch --assets ...`, the
 multiprocess executor, a process per step), on an inbox large enough for three embedding groups. As
 soon as the first group is committed, the whole process group is killed with SIGKILL (no cleanup
 handler runs). The killed run still holds the warehouse's pool slot in Dagster's storage; `sb-pipeline
@@ -41,8 +41,8 @@ def write_inbox(folder: Path, items: int) -> None:
 
 def materialize(env: dict, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "sb_pipeline.definitions",
-         "--select", "raw_conversations,conversation_chunks,conversation_embeddings"],
+        [str(Path(sys.executable).parent / "dg"), "launch", "--target-path", str(REPO),
+         "--assets", "raw_conversations,conversation_chunks,conversation_embeddings"],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 

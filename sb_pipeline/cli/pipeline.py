@@ -4,6 +4,7 @@ with a live view of each step (`cli/progress.py`) and a summary of what the run 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import typer
@@ -14,11 +15,16 @@ from sb_pipeline.cli._app import app, console
 
 
 def _prepare_instance_env() -> None:
-    """This process's own Dagster instance: the project's (its dagster.yaml turns telemetry off) unless
-    DAGSTER_HOME says otherwise."""
+    """This process's own Dagster instance: the project's (data/dagster_home) unless DAGSTER_HOME says
+    otherwise. An instance folder without a dagster.yaml gets the project's: without it Dagster would send
+    telemetry and would not limit pool `duckdb_write` to one writer."""
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home()))
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    settings.dagster_home().mkdir(parents=True, exist_ok=True)
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and not (home / "dagster.yml").exists():
+        shutil.copyfile(settings.project_root() / "data" / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+        console.print(f"wrote {home / 'dagster.yaml'} (telemetry off, one warehouse writer at a time)")
 
 
 def _metadata_values(result, asset: str) -> dict:

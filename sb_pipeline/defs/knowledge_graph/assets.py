@@ -128,7 +128,7 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
     else:
         threshold = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=config.null_quantile)
         threshold_meta = json.loads(threshold.to_json())
-    edges = discover(entities, idx, sims, threshold, existing, config.max_per_entity, model_id, context.run_id, vectors=vectors)
+    edges = discover(entities, idx, sims, threshold, existing, config.max_per_entity, model_id, context.run.run_id, vectors=vectors)
     edges = edges.with_columns(edges["rule"].map_elements(confidence, return_dtype=pl.Utf8).alias("confidence"))
     changed_lists = {e: items for e, items in refresh.neighbors.items()
                      if stored_hashes.get(e) != hashes[e] or [n for n, _ in stored.get(e, [])] != [n for n, _ in items]}
@@ -167,7 +167,7 @@ def graph_connectivity(context: dg.AssetExecutionContext, config: ConnectivityCo
         types, source, found = store.graph_edges(conn)
         _, embedded = store.entity_vector_coverage(conn, model_id)
         report = connectivity_report(types, source, found, embedded)
-        store.insert_graph_metrics(conn, context.run_id, report, datetime.now(timezone.utc))
+        store.insert_graph_metrics(conn, context.run.run_id, report, datetime.now(timezone.utc))
     numeric = {k: v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(
         metadata={**{k: dg.MetadataValue.float(float(v)) if isinstance(v, float) else dg.MetadataValue.int(v) for k, v in numeric.items()},
