@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
+from typing import NamedTuple
 
 from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
 from sb_pipeline.sources.timestamps import to_utc
@@ -60,60 +61,88 @@ def iter_inbox(root: Path, naive_tz: tzinfo = timezone.utc, batch_rows: int = BA
                 yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
                 records, rejects = [], []
             ref = f"{rel}:{lineno}"
-            raw = raw.rstrip(b"\r")
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                _reject(rejects, ref, "invalid_utf8", raw)
-                continue
-            try:
-                item = json.loads(text)
-            except (ValueError, RecursionError):
-                _reject(rejects, ref, "malformed_json", text)
-                continue
-            if not isinstance(item, dict):
-                _reject(rejects, ref, "not_an_object", text)
-                continue
-            if "content" not in item or item["content"] is None:
-                _reject(rejects, ref, "missing_field:content", text)
-                continue
-            content = item["content"]
-            if not isinstance(content, str):
-                _reject(rejects, ref, "wrong_type:content", text)
-                continue
-            item_id = item.get("id")
-            if item_id is not None and (isinstance(item_id, bool) or not isinstance(item_id, (str, int))):
-                _reject(rejects, ref, "wrong_type:id", text)
-                continue
-            project = item.get("project")
-            if project is not None and not isinstance(project, str):
-                _reject(rejects, ref, "wrong_type:project", text)
-                continue
-            try:
-                started_at = to_utc(item.get("timestamp"), naive_tz)
-            except ValueError:
-                _reject(rejects, ref, "bad_timestamp", text)
-                continue
-            content_hash = hashlib.sha256(content.encode("utf-8", errors="surrogatepass")).hexdigest()
-            # valid_utf8: two ids differing only in lone surrogates are one key once stored
-            key = valid_utf8(str(item_id)) if item_id is not None and str(item_id).strip() else f"sha256:{content_hash}"
-            if key in seen:
-                if seen[key] != content_hash:
-                    _reject(rejects, ref, "duplicate_id", text)
-                continue
-            seen[key] = content_hash
-            records.append(
-                dict(
-                    source=SOURCE,
-                    natural_key=key,
-                    source_ref=ref,
-                    kind="conversation",
-                    project=project or None,
-                    started_at=started_at,
-                    content=content,
-                    metadata=json.dumps({"file": rel, "line": lineno, "id": item_id}),
-                )
-            )
+            item = _judge_line(raw, naive_tz, seen)
+            if isinstance(item, _Rejected):
+                _reject(rejects, ref, item.reason, item.line)
+            elif item is not None:
+                records.append(_record(item, ref, rel, lineno))
     yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
+
+
+class _Rejected(NamedTuple):
+    reason: str
+    line: str | bytes  # for the reject's excerpt
+
+
+class _Item(NamedTuple):
+    """A valid line's fields; `key` is its identity (the id, else the content's hash)."""
+
+    key: str
+    content_hash: str
+    content: str
+    item_id: str | int | None
+    project: str | None
+    started_at: datetime | None
+    text: str  # the line
+
+
+def _judge_line(raw: bytes, naive_tz: tzinfo, seen: dict[str, str]) -> _Item | _Rejected | None:
+    """One line: an item to keep, a reject, or None (a blank line, or an item already kept with the same id and
+    content). A kept item's identity goes into `seen`, so a later line reusing its id with other content is a
+    `duplicate_id` even in another file or piece."""
+    item = _parse_line(raw, naive_tz)
+    if not isinstance(item, _Item):
+        return item
+    if item.key in seen:
+        return _Rejected("duplicate_id", item.text) if seen[item.key] != item.content_hash else None
+    seen[item.key] = item.content_hash
+    return item
+
+
+def _parse_line(raw: bytes, naive_tz: tzinfo) -> _Item | _Rejected | None:
+    """The line's fields, a reject with the first thing wrong with it (see the module docstring), or None if blank."""
+    raw = raw.rstrip(b"\r")
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Rejected("invalid_utf8", raw)
+    try:
+        item = json.loads(text)
+    except (ValueError, RecursionError):
+        return _Rejected("malformed_json", text)
+    if not isinstance(item, dict):
+        return _Rejected("not_an_object", text)
+    if "content" not in item or item["content"] is None:
+        return _Rejected("missing_field:content", text)
+    content = item["content"]
+    if not isinstance(content, str):
+        return _Rejected("wrong_type:content", text)
+    item_id = item.get("id")
+    if item_id is not None and (isinstance(item_id, bool) or not isinstance(item_id, (str, int))):
+        return _Rejected("wrong_type:id", text)
+    project = item.get("project")
+    if project is not None and not isinstance(project, str):
+        return _Rejected("wrong_type:project", text)
+    try:
+        started_at = to_utc(item.get("timestamp"), naive_tz)
+    except ValueError:
+        return _Rejected("bad_timestamp", text)
+    content_hash = hashlib.sha256(content.encode("utf-8", errors="surrogatepass")).hexdigest()
+    # valid_utf8: two ids differing only in lone surrogates are one key once stored
+    key = valid_utf8(str(item_id)) if item_id is not None and str(item_id).strip() else f"sha256:{content_hash}"
+    return _Item(key, content_hash, content, item_id, project, started_at, text)
+
+
+def _record(item: _Item, ref: str, rel: str, lineno: int) -> dict:
+    return dict(
+        source=SOURCE,
+        natural_key=item.key,
+        source_ref=ref,
+        kind="conversation",
+        project=item.project or None,
+        started_at=item.started_at,
+        content=item.content,
+        metadata=json.dumps({"file": rel, "line": lineno, "id": item.item_id}),
+    )
