@@ -14,7 +14,6 @@ Sessions longer than `max_chars` are split at turn boundaries into parts, so not
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import timezone
 from pathlib import Path
@@ -22,12 +21,12 @@ from pathlib import Path
 from sb_pipeline.records import redact
 from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame
 from sb_pipeline.sources.timestamps import to_utc
+from sb_pipeline.sources.transcript_batches import file_size, session_groups
 
 SOURCE = "transcript"
 _NOISE_PREFIXES = ("<command-name>", "<command-message>", "<local-command-stdout>", "<local-command-stderr>", "Caveat: The messages below")
 TOOL_INPUT_CHARS = 120
 BATCH_BYTES = 64 * 1024 * 1024  # iter_transcripts: files read (and their sessions kept in memory) at once
-_SESSION_ID = re.compile(rb'"sessionId"\s*:\s*"((?:[^"\\]|\\.)*+)"')
 
 
 def _tool_call(block: dict) -> str:
@@ -151,71 +150,15 @@ def iter_transcripts(root: Path, max_chars: int = 50_000, batch_bytes: int = BAT
     batch: list[Path] = []
     size = 0
     yielded = False
-    for group in _session_groups(sorted(root.rglob("*.jsonl"))):
+    for group in session_groups(sorted(root.rglob("*.jsonl"))):
         batch += group
-        size += sum(_size(p) for p in group)
+        size += sum(file_size(p) for p in group)
         if size >= batch_bytes:
             yield _read_files(root, batch, max_chars)
             yielded = True
             batch, size = [], 0
     if batch or not yielded:
         yield _read_files(root, batch, max_chars)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _session_keys(path: Path) -> set[str]:
-    """Every session id `_read_files` could file a line of `path` under (a superset: its file name, and every
-    `"sessionId": "..."` anywhere on a line). A line with a `\\u` escape is parsed, as the key itself or its
-    value may be spelled with escapes; an unreadable file is read (and rejected) on its own."""
-    keys = {path.stem}
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return keys
-    for raw in data.split(b"\n"):
-        if b"\\u" in raw:
-            try:
-                event = json.loads(raw.decode("utf-8").lstrip("\ufeff"))
-            except (ValueError, RecursionError):
-                continue  # rejected by the reader: no session
-            if isinstance(event, dict) and isinstance(event.get("sessionId"), str):
-                keys.add(event["sessionId"])
-        elif b'"sessionId"' in raw:
-            for value in _SESSION_ID.findall(raw):
-                try:
-                    keys.add(json.loads(b'"' + value + b'"') if b"\\" in value else value.decode("utf-8"))
-                except ValueError:
-                    continue  # invalid UTF-8 or a bad escape: the reader rejects the line
-    return keys
-
-
-def _session_groups(paths: list[Path]) -> list[list[Path]]:
-    """`paths` (sorted) split into groups that share no session id, each group in order, ordered by its first file."""
-    parent = list(range(len(paths)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[str, int] = {}
-    for i, path in enumerate(paths):
-        for key in _session_keys(path):
-            j = owner.setdefault(key, i)
-            a, b = find(i), find(j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[Path]] = {}
-    for i, path in enumerate(paths):
-        groups.setdefault(find(i), []).append(path)
-    return list(groups.values())
 
 
 def _read_files(root: Path, paths: list[Path], max_chars: int) -> SourceRead:
