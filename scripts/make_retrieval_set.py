@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import random
+import re
 import shutil
 import sys
 import uuid
@@ -293,7 +294,10 @@ def build_conversations(eps: list[Ep]) -> tuple[list[Conv], dict[str, Conv], dic
         if e.where == "transcript":
             rng = rng_for("ep", e.key)
             head, tail = noise_steps(rng)
-            steps = list(head) + list(e.steps) + tail
+            # most work happens in sessions that also do other things: everyday tasks before and after
+            before = [s for _ in range(rng.choice([0, 0, 1, 1, 2, 3])) for s in filler.mini_episode(e.project, rng)]
+            after = [s for _ in range(rng.choice([0, 0, 1, 2])) for s in filler.mini_episode(e.project, rng)]
+            steps = list(head) + before + list(e.steps) + after + tail
             summaries = (e.summary,) if e.summary else ()
             c = Conv(e.key, "transcript", e.project, when, steps=steps, role="target", branch=e.branch, summaries=summaries)
         else:
@@ -311,7 +315,106 @@ def build_conversations(eps: list[Ep]) -> tuple[list[Conv], dict[str, Conv], dic
     return convs, main_of, also_of
 
 
-def add_filler(convs: list[Conv]) -> None:
+TERM_PATTERNS = [
+    re.compile(r"(?<![\w/.-])[\w.\-\[\]()]+(?:/[\w.\-\[\]()]+)+\.[a-z]{1,5}\b"),  # paths with an extension
+    re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b"),  # dotted names
+    re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"),  # snake_case
+    re.compile(r"\b[a-z]+[A-Z][A-Za-z0-9]*\b"),  # camelCase
+    re.compile(r"\b[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*\b"),  # PascalCase
+    re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b"),  # CONFIG_KEYS
+    re.compile(r"\b(?:E[A-Z]{4,}|E[0-9]{3,4})\b"),  # ECONNRESET, E501
+]
+NOT_TERMS = {"e.g", "i.e", "etc", "vs"}
+SOURCE_EXTENSIONS = {"py", "ts", "tsx", "rs", "go", "java", "sql", "tf", "yaml", "yml", "toml", "json", "mjs", "ini", "kts",
+                     "properties", "Dockerfile", "ipynb", "sh"}
+
+
+def echo_terms(e: Ep) -> list[str]:
+    """Names from an episode's queries and kept text (files, functions, config keys, error codes) that other,
+    everyday sessions of the project would also mention; the query's own names first."""
+    text = "\n".join(transcript_turns(e.steps))
+    found: list[str] = []
+    for source in ([q.query for q in e.queries], [text]):
+        for chunk in source:
+            for pat in TERM_PATTERNS:
+                for m in pat.finditer(chunk):
+                    t = m.group(0).strip(".")
+                    if len(t) < 5 or t.lower() in NOT_TERMS or t not in text or t in found:
+                        continue
+                    if any(ev in t for ev in e.evidence) or re.fullmatch(r"[\d.]+", t) or t.count(".") > 3:
+                        continue
+                    if "." in t and "/" not in t and t.split(".")[-1] in ("com", "dev", "io", "md", "txt", "me"):
+                        continue
+                    if "/" in t and t.rsplit(".", 1)[-1] not in SOURCE_EXTENSIONS:
+                        continue
+                    found.append(t)
+    return found
+
+
+def echo_queue(eps: list[Ep]) -> dict[str, list[list]]:
+    queue: dict[str, list[list]] = defaultdict(list)
+    for e in eps:
+        rng = rng_for("echo", e.key)
+        terms = echo_terms(e)
+        for term in terms[: rng.choice([2, 3, 3, 4])]:
+            queue[e.project].append(filler.echo(e.project, rng, term))
+    for name, items in queue.items():
+        rng_for("echo-order", name).shuffle(items)
+    return queue
+
+
+INTERRUPTS = ["have to jump into a meeting, let's pick this up later", "gotta go, ping me tomorrow about this",
+              "never mind for now, the release takes priority, we'll come back to it", "brb, on-call page"]
+GUESSES = ["maybe the last dependency bump?", "suspect the config change from last week", "could be the new node pool",
+           "might be load related, it started with the campaign", "no idea yet, can't reproduce locally",
+           "first guess was the cache, but clearing it didn't help"]
+
+
+PROBLEM = re.compile(r"(?i)error|fail|crash|slow|wrong|broke|doesn't|can't|cannot|never|twice|hang|oom|killed|leak|spike|"
+                     r"stuck|lost|invalid|reject|drop|random|sometimes|grows|climbs|exceeded|warning|takes|bill|costs")
+
+
+def first_sentences(text: str, limit: int = 320) -> str:
+    out = ""
+    for part in re.split(r"(?<=[.?!:])\s+", text.strip()):
+        if out and len(out) + len(part) > limit:
+            break
+        out = f"{out} {part}".strip()
+    return out[:limit * 2]
+
+
+def add_unfinished(convs: list[Conv], eps: list[Ep]) -> None:
+    """The problem of an answer raised where it was not solved: a session interrupted before any diagnosis,
+    a stand-up line or a Slack question about it. Real histories hold these before the session that fixed it;
+    they share the problem's words (and error pastes) but not the answer."""
+    for e in eps:
+        ask = next((d["text"] for k, d in e.steps if k == "user"), "")
+        if not ask or any(ev in ask for ev in e.evidence):
+            continue
+        rng = rng_for("unfinished", e.key)
+        when = start_time(e.date, e.key) - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
+        form = rng.random()
+        key = f"unfinished-{e.key}"
+        if form < 0.45:
+            look = rng.choice(filler.TEMPLATES)(PROJECTS[e.project] | {}, rng)[1]  # a first look with a tool
+            steps = [Snap(), U(ask), A(rng.choice(["Let me look at the code involved first.", "Let me reproduce it before guessing.",
+                                                  "I'll start by reading the relevant module."]), tools=look[1]["tools"][:1]),
+                     U(rng.choice(INTERRUPTS)), A("Sure. Nothing conclusive yet; I'll pick it up from here when you're back.")]
+            convs.append(Conv(key, "transcript", e.project, when, steps=steps, role="unfinished",
+                              branch=rng.choice(PROJECTS[e.project]["branches"])))
+        elif form < 0.75:
+            if PROBLEM.search(ask):
+                text = f"standup {e.project}: still on this one: {first_sentences(ask)} No root cause yet, {rng.choice(GUESSES)}"
+            else:
+                text = f"standup {e.project}: next up: {first_sentences(ask)} Will start after the planning meeting."
+            convs.append(Conv(key, "inbox:standup.jsonl", e.project, when, text=text, role="unfinished"))
+        else:
+            lead = "anyone seen this before?" if PROBLEM.search(ask) else "thoughts before I start on this?"
+            text = f"#{e.project} {lead}\n\n{first_sentences(ask, 600)}"
+            convs.append(Conv(key, "inbox:slack-threads.jsonl", e.project, when, text=text, role="unfinished"))
+
+
+def add_filler(convs: list[Conv], echoes: dict[str, list[list]]) -> None:
     seen: set[str] = set()
 
     def unique(make, name: str, rng: random.Random) -> str:
@@ -328,12 +431,19 @@ def add_filler(convs: list[Conv]) -> None:
             key = f"filler-{name}-s{i:02d}"
             head, tail = noise_steps(rng)
             big = rng.random() < 0.15
-            steps = head + filler.filler_session(name, rng, 5 if big else 1, 12 if big else 5) + tail
+            body = filler.filler_session(name, rng, 5 if big else 1, 12 if big else 5)
+            mine = echoes[name][i::14]  # this project's echoes spread over its 14 filler sessions
+            for n, extra in enumerate(mine):
+                at = rng.randint(0, len(body))
+                while at < len(body) and body[at][0] != "user":
+                    at += 1  # insert at a turn boundary
+                body[at:at] = extra
+            steps = head + body + tail
             convs.append(Conv(key, "transcript", name, start_time(None, key), steps=steps, branch=rng.choice(PROJECTS[name]["branches"])))
-        for i in range(4):
+        for i in range(2):
             key = f"filler-{name}-standup{i}"
             convs.append(Conv(key, "inbox:standup.jsonl", name, start_time(None, key), text=unique(filler.standup_note, name, rng)))
-        for i in range(2):
+        for i in range(1):
             key = f"filler-{name}-todo{i}"
             convs.append(Conv(key, "inbox:til.jsonl", name, start_time(None, key), text=unique(filler.todo_note, name, rng)))
         for i in range(2):
@@ -798,7 +908,8 @@ def main() -> None:
 
     eps = collect_episodes()
     convs, main_of, also_of = build_conversations(eps)
-    add_filler(convs)
+    add_filler(convs, echo_queue(eps))
+    add_unfinished(convs, eps)
     keys = Counter(c.key for c in convs)
     assert not [k for k, n in keys.items() if n > 1]
     render_all(convs)

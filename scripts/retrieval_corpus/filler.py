@@ -388,3 +388,55 @@ def reflection_note(project: str, rng: random.Random) -> str:
 def chat_export(project: str, rng: random.Random) -> list:
     """A multi-turn exchange without tools (exported from a chat tool into the inbox)."""
     return filler_session(project, rng, 1, 2)
+
+
+# ---- echoes: the names of an answer reused in other, everyday work -----------------------------
+
+BENIGN = [
+    "all {n} occurrences fall in the deploy window at {hh}:{mm}, while the old pods were draining; nothing after the rollout finished",
+    "they come from the staging load test, whose runner pointed at the wrong environment for an hour; it is stopped",
+    "every one of them is from a single client on an old version, which retries in a tight loop; nothing on our side changed",
+    "they are the first attempt of the nightly job, which then succeeds on retry; the counts match the job's retries exactly",
+    "they are from a developer's port-forward session to staging, not from production traffic",
+]
+
+
+def t_error_echo(P: dict, rng: random.Random, term: str) -> list:
+    n = rng.randint(2, 40)
+    why = rng.choice(BENIGN).format(n=n, hh=f"{rng.randint(6, 22):02d}", mm=f"{rng.choice([0, 15, 30, 45]):02d}")
+    return [
+        U(rng.choice([f"seeing `{term}` in the {P['name']} logs again ({n} since this morning). same thing as last time?",
+                      f"alert mentions {term} on {P['name']}, do we need to do anything?",
+                      f"is the {term} in today's {P['name']} logs something new?"])),
+        A(tools=[Bash(f"kubectl logs -l app={P['name']} --since=12h | grep -c '{term}'", str(n))]),
+        A(f"Not the same problem as before: {why}. I'd leave it and look again if `{term}` shows up outside that pattern. "
+          f"I added a note to the runbook so the next person on call doesn't chase it."),
+    ]
+
+
+def term_kind(term: str) -> str:
+    if "/" in term:
+        return "path"
+    bare = term.strip("`'\"")
+    if bare.isupper() and "_" not in bare or bare.endswith(("Error", "Exception", "Warning")) or (bare[:1] == "E" and bare[1:].isdigit()):
+        return "error"
+    if (bare.isupper() and "_" in bare) or (bare.islower() and "." in bare and "(" not in bare):
+        return "config"
+    return "func"
+
+
+def echo(project: str, rng: random.Random, term: str) -> list:
+    """A mini-episode of everyday work that names `term` (a file, function, config key or error) without
+    being about the problem an answer solved with it."""
+    P = dict(_p(project))
+    kind = term_kind(term)
+    if kind == "error":
+        return t_error_echo(P, rng, term)
+    if kind == "path":
+        P["files"] = [term]
+        return rng.choice([t_lint, t_logging, t_docs, t_git])(P, rng)
+    if kind == "config":
+        P["config"] = [term]
+        return t_config(P, rng)
+    P["funcs"] = [term]
+    return rng.choice([t_add_test, t_perf_small, t_typing, t_flaky, t_add_test])(P, rng)
