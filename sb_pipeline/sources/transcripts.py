@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from sb_pipeline.records import redact
 from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame
@@ -165,85 +166,118 @@ def _read_files(root: Path, paths: list[Path], max_chars: int) -> SourceRead:
     """The sessions, records and rejects of `paths` (files under `root`, sorted); a session's files must all be there."""
     sessions: dict[str, _Session] = {}
     rejects: list[dict] = []
-    titles: dict[str, str] = {}
+    titles: dict[str, str] = {}  # file -> its first summary
     order = 0
     for path in paths:
         rel = path.relative_to(root).as_posix()
         try:
             data = path.read_bytes()
         except OSError as exc:
-            rejects.append(dict(source=SOURCE, source_ref=rel, reason="unreadable_file", excerpt=excerpt(str(exc))))
+            rejects.append(_reject(rel, "unreadable_file", str(exc)))
             continue
         if data.startswith(b"\xef\xbb\xbf"):  # a BOM (an editor's save) would make line 1 malformed
             data = data[3:]
         for lineno, raw in enumerate(data.split(b"\n"), start=1):
-            ref = f"{rel}:{lineno}"
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                rejects.append(dict(source=SOURCE, source_ref=ref, reason="invalid_utf8", excerpt=excerpt(raw)))
-                continue
-            try:
-                event = json.loads(text)
-            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-                rejects.append(dict(source=SOURCE, source_ref=ref, reason="malformed_json", excerpt=excerpt(text)))
-                continue
-            if not isinstance(event, dict):
-                rejects.append(dict(source=SOURCE, source_ref=ref, reason="not_an_object", excerpt=excerpt(text)))
-                continue
-            kind = event.get("type")
-            if kind == "summary" and isinstance(event.get("summary"), str):
-                titles.setdefault(rel, event["summary"])
-                continue
-            if kind not in ("user", "assistant") or event.get("isMeta") or event.get("isSidechain"):
-                continue
-            if not isinstance(event.get("message"), dict):
-                reason = "missing_field:message" if event.get("message") is None else "wrong_type:message"
-                rejects.append(dict(source=SOURCE, source_ref=ref, reason=reason, excerpt=excerpt(text)))
-                continue
-            try:
-                ts = to_utc(event.get("timestamp"), timezone.utc)
-            except ValueError:
-                rejects.append(dict(source=SOURCE, source_ref=ref, reason="bad_timestamp", excerpt=excerpt(text)))
-                continue
-            sid = event.get("sessionId") if isinstance(event.get("sessionId"), str) else path.stem
-            session = sessions.get(sid)
-            if session is None:
-                session = sessions[sid] = _Session(sid, rel)
-            order += 1
-            session.add(event, ts, order, rel)
-    records = []
-    for sid, session in sessions.items():
-        turns = _render(session.turns)
-        if not turns:
-            continue
-        project = Path(session.cwd).name if session.cwd else session.first_ref.split("/")[0]
-        parts = _split(turns, max_chars)
-        for index, content in enumerate(parts, start=1):
-            key = sid if index == 1 else f"{sid}#part{index}"
-            meta = {
-                "session_id": sid,
-                "files": session.files,
-                "cwd": session.cwd,
-                "git_branch": session.branch,
-                "title": next((titles[f] for f in session.files if f in titles), None),
-                "ended_at": max(session.stamps).isoformat() if session.stamps else None,
-                "turns": len(turns),
-                "part": index,
-                "parts": len(parts),
-            }
-            records.append(
-                dict(
-                    source=SOURCE,
-                    natural_key=key,
-                    source_ref=f"{session.first_ref}#{key}",
-                    kind="conversation",
-                    project=project,
-                    started_at=min(session.stamps) if session.stamps else None,
-                    content=content,
-                    metadata=json.dumps(meta, ensure_ascii=False),
-                )
-            )
+            line = _judge_line(raw)
+            if isinstance(line, _Rejected):
+                rejects.append(_reject(f"{rel}:{lineno}", line.reason, line.line))
+            elif isinstance(line, _Title):
+                titles.setdefault(rel, line.text)
+            elif line is not None:
+                order += 1
+                _session_of(sessions, line.event, path, rel).add(line.event, line.ts, order, rel)
+    records = [record for session in sessions.values() for record in _session_records(session, titles, max_chars)]
     return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
+
+
+class _Rejected(NamedTuple):
+    reason: str
+    line: str | bytes  # for the reject's excerpt
+
+
+class _Title(NamedTuple):  # a summary line: the title of the session(s) in its file
+    text: str
+
+
+class _Event(NamedTuple):  # a user or assistant line, `ts` its parsed timestamp (None when it has none)
+    event: dict
+    ts: datetime | None
+
+
+def _reject(ref: str, reason: str, text: str | bytes) -> dict:
+    return dict(source=SOURCE, source_ref=ref, reason=reason, excerpt=excerpt(text))
+
+
+def _judge_line(raw: bytes) -> _Event | _Title | _Rejected | None:
+    """What one line is: a conversation event, a title, a reject (a bad line, see the module docstring), or None
+    for a blank or noise line (system, meta, sidechain, snapshot...)."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _Rejected("invalid_utf8", raw)
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return _Rejected("malformed_json", text)
+    if not isinstance(event, dict):
+        return _Rejected("not_an_object", text)
+    kind = event.get("type")
+    if kind == "summary" and isinstance(event.get("summary"), str):
+        return _Title(event["summary"])
+    if kind not in ("user", "assistant") or event.get("isMeta") or event.get("isSidechain"):
+        return None
+    if not isinstance(event.get("message"), dict):
+        return _Rejected("missing_field:message" if event.get("message") is None else "wrong_type:message", text)
+    try:
+        return _Event(event, to_utc(event.get("timestamp"), timezone.utc))
+    except ValueError:
+        return _Rejected("bad_timestamp", text)
+
+
+def _session_of(sessions: dict[str, _Session], event: dict, path: Path, rel: str) -> _Session:
+    """The session an event belongs to: its `sessionId` (a resumed session goes on in a new file), else its
+    file's name; started, with `rel` as its first file, at its first event."""
+    sid = event.get("sessionId") if isinstance(event.get("sessionId"), str) else path.stem
+    session = sessions.get(sid)
+    if session is None:
+        session = sessions[sid] = _Session(sid, rel)
+    return session
+
+
+def _session_records(session: _Session, titles: dict[str, str], max_chars: int) -> list[dict]:
+    """A session's conversation records: one, or its parts when longer than `max_chars`; none without turns."""
+    turns = _render(session.turns)
+    if not turns:
+        return []
+    sid = session.session_id
+    project = Path(session.cwd).name if session.cwd else session.first_ref.split("/")[0]
+    parts = _split(turns, max_chars)
+    records = []
+    for index, content in enumerate(parts, start=1):
+        key = sid if index == 1 else f"{sid}#part{index}"
+        meta = {
+            "session_id": sid,
+            "files": session.files,
+            "cwd": session.cwd,
+            "git_branch": session.branch,
+            "title": next((titles[f] for f in session.files if f in titles), None),
+            "ended_at": max(session.stamps).isoformat() if session.stamps else None,
+            "turns": len(turns),
+            "part": index,
+            "parts": len(parts),
+        }
+        records.append(
+            dict(
+                source=SOURCE,
+                natural_key=key,
+                source_ref=f"{session.first_ref}#{key}",
+                kind="conversation",
+                project=project,
+                started_at=min(session.stamps) if session.stamps else None,
+                content=content,
+                metadata=json.dumps(meta, ensure_ascii=False),
+            )
+        )
+    return records
