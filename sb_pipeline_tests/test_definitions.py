@@ -31,11 +31,39 @@ def test_definitions_load_with_assets_checks_and_resources():
     assert set(d.resources) >= {"warehouse", "conversation_sources", "knowledge_graph_source", "quality", "embedder"}
 
 
+WRITE_POOL = "duckdb_write"
+KNOWN_WRITER_CHECKS = {("raw_conversations", "conversation_ids_unique"), ("raw_conversations", "rejected_share_below_threshold"),
+                       ("conversation_embeddings", "embedding_coverage_complete"), ("discovered_relationships", "edges_are_simple"),
+                       ("entity_embeddings", "entity_embedding_coverage_complete"), ("graph_connectivity", "isolated_share_below_threshold"),
+                       ("source_health", "warehouse_healthy")}
+
+
+def warehouse_users(d: dg.Definitions) -> dict[str, dict]:
+    """Every executable op of the loaded definitions (assets, multi-assets, asset checks) that requires the
+    `warehouse` resource: what it materializes and checks, and its pool. Derived, never listed by hand."""
+    users = {}
+    for node in d.resolve_asset_graph().assets_defs:
+        if node.is_executable and "warehouse" in node.required_resource_keys:
+            users[node.op.name] = {"assets": {k.to_user_string() for k in node.keys},
+                                   "checks": {(k.asset_key.to_user_string(), k.name) for k in node.check_keys},
+                                   "pool": node.op.pool}
+    return users
+
+
 def test_every_warehouse_writer_is_in_the_single_writer_pool():
-    d = defs()
-    for key in ASSETS:
-        spec = d.resolve_assets_def(key)
-        assert spec.op.pool == "duckdb_write", key
+    users = warehouse_users(defs())
+    outside = {op: u["pool"] for op, u in users.items() if u["pool"] != WRITE_POOL}
+    assert not outside, f"ops that open the warehouse outside pool {WRITE_POOL}: {outside}"
+    assets = set().union(*(u["assets"] for u in users.values())) if users else set()
+    checks = set().union(*(u["checks"] for u in users.values())) if users else set()
+    assert assets and checks, "no op requires the warehouse: the derivation found nothing"
+    assert assets >= ASSETS, f"known writers not found among the warehouse's users: {sorted(ASSETS - assets)}"
+    assert checks >= KNOWN_WRITER_CHECKS, f"known checks not found among the warehouse's users: {sorted(KNOWN_WRITER_CHECKS - checks)}"
+    # standalone checks have ops of their own and count too (a check that reads the warehouse takes its lock)
+    standalone = {op for op, u in users.items() if not u["assets"]}
+    assert {check for op in standalone for check in users[op]["checks"]} >= {
+        ("raw_conversations", "conversation_ids_unique"), ("conversation_embeddings", "embedding_coverage_complete"),
+        ("discovered_relationships", "edges_are_simple")}
 
 
 def test_defaults_point_under_data_and_env_overrides(monkeypatch, tmp_path):
