@@ -161,26 +161,54 @@ def refresh_neighbors(
     score has not moved. All other rows get a full top-k. Stored similarities are not trusted
     (they may be rounded on disk): merged rows' kept neighbours are re-scored from the vectors."""
     x = _as_matrix(vectors)
-    n = len(ids)
-    if x.shape[0] != n:
+    row_of = _row_of(ids, x)
+    removed = _removed_ids(stored, row_of)
+    changed_rows = np.array(sorted(row_of[e] for e in ids if e in changed or e not in stored), np.int64)
+    full_rows, merge, merge_lists = _split_rows(ids, stored, row_of, changed_rows, k)
+    out_idx = np.full((len(ids), k), -1, np.int64)
+    out_sim = np.full((len(ids), k), -np.inf, np.float32)
+    if full_rows.size:
+        out_idx[full_rows], out_sim[full_rows] = exact_topk(x, k, rows=full_rows, block=block)
+    if merge:
+        mrows = np.array(merge, np.int64)
+        out_idx[mrows], out_sim[mrows] = _merged_topk(x, mrows, merge_lists, changed_rows, k, block)
+    out_idx[~np.isfinite(out_sim)] = -1
+    return Refresh(lists_from_arrays(ids, out_idx, out_sim), int(full_rows.size), len(merge), len(removed))
+
+
+def _row_of(ids: list[str], x: np.ndarray) -> dict[str, int]:
+    """Entity id -> its row in `x`; the ids must name the rows one to one."""
+    if x.shape[0] != len(ids):
         raise ValueError("ids and vectors differ in length")
     row_of = {e: i for i, e in enumerate(ids)}
-    if len(row_of) != n:
+    if len(row_of) != len(ids):
         raise ValueError("ids must be unique")
+    return row_of
+
+
+def _removed_ids(stored: dict[str, list[tuple[str, float]]], row_of: dict[str, int]) -> set[str]:
+    """Ids that have a stored list or appear in one but are gone from the current set."""
     removed = {e for e in stored if e not in row_of}
     for lst in stored.values():
         removed.update(j for j, _ in lst if j not in row_of)
-    changed_rows = np.array(sorted(row_of[e] for e in ids if e in changed or e not in stored), np.int64)
-    is_changed = np.zeros(n, bool)
-    is_changed[changed_rows] = True
-    n_unchanged = n - changed_rows.size
+    return removed
 
+
+def _split_rows(
+    ids: list[str], stored: dict[str, list[tuple[str, float]]], row_of: dict[str, int], changed_rows: np.ndarray, k: int
+) -> tuple[np.ndarray, list[int], list[list[int]]]:
+    """(rows that need a full top-k, rows that may be merged, their stored lists as row indices).
+
+    A row may be merged when it is unchanged and its stored list is exact still: no member changed or
+    removed, and complete (k entries, or every other unchanged row). See `refresh_neighbors`."""
+    is_changed = np.zeros(len(ids), bool)
+    is_changed[changed_rows] = True
+    n_unchanged = len(ids) - changed_rows.size
     full, merge, merge_lists = [], [], []
     for i, e in enumerate(ids):
         if is_changed[i]:
             continue
-        lst = stored[e]
-        members = [row_of.get(j, -1) for j, _ in lst]
+        members = [row_of.get(j, -1) for j, _ in stored[e]]
         stale = any(m < 0 or is_changed[m] for m in members)
         complete = len(members) >= min(k, n_unchanged - 1)
         if stale or not complete or len(members) > k:
@@ -188,36 +216,45 @@ def refresh_neighbors(
         else:
             merge.append(i)
             merge_lists.append(members[:k])
-    full_rows = np.array(sorted(full + changed_rows.tolist()), np.int64)
+    return np.array(sorted(full + changed_rows.tolist()), np.int64), merge, merge_lists
 
-    out_idx = np.full((n, k), -1, np.int64)
-    out_sim = np.full((n, k), -np.inf, np.float32)
-    if full_rows.size:
-        fi, fs = exact_topk(x, k, rows=full_rows, block=block)
-        out_idx[full_rows], out_sim[full_rows] = fi, fs
-    if merge:
-        mrows = np.array(merge, np.int64)
-        old = np.full((mrows.size, k), -1, np.int64)
-        for r, members in enumerate(merge_lists):
-            old[r, : len(members)] = members
-        old_sim = np.einsum("bd,bkd->bk", x[mrows], x[np.maximum(old, 0)]).astype(np.float32)
-        old_sim[old < 0] = -np.inf
-        step = max(1, block)
-        for s0 in range(0, mrows.size, step):
-            sl = slice(s0, s0 + step)
-            cand_idx, cand_sim = old[sl], old_sim[sl]
-            if changed_rows.size:
-                s = x[mrows[sl]] @ x[changed_rows].T  # the one |U| x |C| product
-                kk = min(k, changed_rows.size)
-                pos, val = _select_topk(s, kk)
-                cand_idx = np.concatenate([cand_idx, changed_rows[pos]], axis=1)
-                cand_sim = np.concatenate([cand_sim, val], axis=1)
-            key_idx = np.where(cand_idx < 0, np.iinfo(np.int64).max, cand_idx)
-            order = np.lexsort((key_idx, -cand_sim), axis=1)[:, :k]
-            out_idx[mrows[sl]] = np.take_along_axis(cand_idx, order, axis=1)
-            out_sim[mrows[sl]] = np.take_along_axis(cand_sim, order, axis=1)
-    out_idx[~np.isfinite(out_sim)] = -1
-    return Refresh(lists_from_arrays(ids, out_idx, out_sim), int(full_rows.size), len(merge), len(removed))
+
+def _merged_topk(
+    x: np.ndarray, rows: np.ndarray, lists: list[list[int]], changed_rows: np.ndarray, k: int, block: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (indices, similarities) of `rows` from their stored `lists` merged with the changed rows only:
+    one |rows| x |changed| product, in blocks of `block` rows, instead of a product with every row."""
+    cand_idx, cand_sim = _rescored(x, rows, lists, k)
+    idx, sims = np.empty_like(cand_idx), np.empty_like(cand_sim)
+    step = max(1, block)
+    for s0 in range(0, rows.size, step):
+        sl = slice(s0, s0 + step)
+        block_idx, block_sim = cand_idx[sl], cand_sim[sl]
+        if changed_rows.size:
+            s = x[rows[sl]] @ x[changed_rows].T
+            pos, val = _select_topk(s, min(k, changed_rows.size))
+            block_idx = np.concatenate([block_idx, changed_rows[pos]], axis=1)
+            block_sim = np.concatenate([block_sim, val], axis=1)
+        idx[sl], sims[sl] = _best_k(block_idx, block_sim, k)
+    return idx, sims
+
+
+def _rescored(x: np.ndarray, rows: np.ndarray, lists: list[list[int]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stored lists as a (rows, k) index array padded with -1, similarities recomputed from the vectors
+    (stored ones may be rounded on disk) and -inf for padding."""
+    old = np.full((rows.size, k), -1, np.int64)
+    for r, members in enumerate(lists):
+        old[r, : len(members)] = members
+    old_sim = np.einsum("bd,bkd->bk", x[rows], x[np.maximum(old, 0)]).astype(np.float32)
+    old_sim[old < 0] = -np.inf
+    return old, old_sim
+
+
+def _best_k(cand_idx: np.ndarray, cand_sim: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best candidates by similarity, ties by lower index, padding (-1) last."""
+    key_idx = np.where(cand_idx < 0, np.iinfo(np.int64).max, cand_idx)
+    order = np.lexsort((key_idx, -cand_sim), axis=1)[:, :k]
+    return np.take_along_axis(cand_idx, order, axis=1), np.take_along_axis(cand_sim, order, axis=1)
 
 
 def neighbor_arrays(ids: list[str], lists: dict[str, list[tuple[str, float]]], k: int) -> tuple[np.ndarray, np.ndarray]:
