@@ -22,10 +22,15 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
-from sb_pipeline.defs.conversations.assets import EMBED_GROUP_SIZE
-from sb_pipeline.defs.recovery import abandoned_runs_sensor
+from sb_pipeline.definitions import defs
 from sb_pipeline_tests.conftest import REPO, SAMPLES
+
+pytestmark = pytest.mark.slow  # two real runs in subprocesses, about a minute
+
+EMBED_GROUP_SIZE = 1024  # conversation_embeddings writes groups of 1,024 texts, each its own transaction (README)
+POOL = "duckdb_write"
 
 TOPICS = ["retry the flaky upload", "pin the lockfile", "index the audit table", "cache the token", "split the worker queue",
           "rotate the logs", "profile the slow endpoint", "migrate the settings", "batch the webhook calls", "trim the docker image"]
@@ -95,13 +100,29 @@ def test_sigkill_while_embedding_then_rerun(tmp_path):
     copy = tmp_path / "dagster_home_copy"
     shutil.copytree(home, copy)
     (copy / "dagster.yaml").write_text((home / "dagster.yaml").read_text())
+    abandoned_runs_sensor = defs().resolve_sensor_def("abandoned_runs_sensor")
     with dg.DagsterInstance.from_config(str(copy)) as instance:
-        assert instance.event_log_storage.get_concurrency_run_ids(), "the killed run holds the write pool"
+        storage = instance.event_log_storage
+        (killed,) = instance.get_runs()
+        assert killed.status == dg.DagsterRunStatus.STARTED  # Dagster never learnt that it died
+        assert storage.get_concurrency_run_ids() == {killed.run_id}, "the killed run holds the write pool"
+        held = storage.get_concurrency_info(POOL)
+        assert [(slot.run_id, slot.step_key) for slot in held.claimed_slots] == [(killed.run_id, "conversation_embeddings")]
+
         verdict = abandoned_runs_sensor(dg.build_sensor_context(instance=instance))
-        assert "freed the pool slots" in verdict.skip_message
-        assert not instance.event_log_storage.get_concurrency_run_ids()
+        assert isinstance(verdict, dg.SkipReason)  # it launches nothing, it only tidies Dagster's storage
+        assert re.fullmatch(rf"marked failed and freed the pool slots of {killed.run_id} \({re.escape(killed.job_name)}, "
+                            r"processes \[\d+(, \d+)*\] gone\)", verdict.skip_message), verdict.skip_message
+        assert storage.get_concurrency_run_ids() == set()
+        freed = storage.get_concurrency_info(POOL)
+        assert freed.claimed_slots == [] and freed.pending_steps == [], "no slot of the write pool is held any more"
+        (failed,) = instance.get_runs()
+        assert (failed.run_id, failed.status) == (killed.run_id, dg.DagsterRunStatus.FAILURE)
+
+        again = abandoned_runs_sensor(dg.build_sensor_context(instance=instance))  # recovered: nothing left to free
+        assert isinstance(again, dg.SkipReason) and again.skip_message == "no abandoned run holds a pool slot"
+        assert storage.get_concurrency_run_ids() == set() and storage.get_concurrency_info(POOL).claimed_slots == []
         assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.FAILURE]
-        assert isinstance(abandoned_runs_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
 
     second = subprocess.run([str(Path(sys.executable).parent / "sb-pipeline"), "run"], cwd=tmp_path, env={**env, "COLUMNS": "200"},
                             capture_output=True, text=True, timeout=600)
