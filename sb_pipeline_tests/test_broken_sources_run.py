@@ -11,9 +11,12 @@ import shutil
 
 import dagster as dg
 import duckdb
+import pytest
 
 from sb_pipeline.definitions import defs
 from sb_pipeline_tests.conftest import SAMPLES, check_outcomes
+
+pytestmark = pytest.mark.slow  # a whole run of every asset with broken sources
 
 
 def materialization_metadata(result, asset: str) -> dict:

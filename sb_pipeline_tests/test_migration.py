@@ -9,10 +9,13 @@ pipeline runs on it.
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from sb_pipeline.warehouse.schema import SCHEMA_VERSION
 from sb_pipeline_tests.conftest import REPO, SAMPLES, materialization_metadata
 from sb_pipeline_tests.test_pipeline import run_flow
+
+pytestmark = pytest.mark.slow  # the oldest warehouse layout migrated and the whole conversation flow run on it
 
 OLD_TABLES = ("conversations", "rejected_records", "conversation_chunks", "conversation_embeddings")
 OTHER_MODEL = "all-mpnet-base-v2/fp32/0123456789ab"

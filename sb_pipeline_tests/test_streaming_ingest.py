@@ -30,6 +30,8 @@ from sb_pipeline_tests.conftest import materialization_metadata as meta
 from sb_pipeline_tests.hostile_corpus import build_corpus
 from sb_pipeline_tests.test_pipeline import run_flow
 
+pytestmark = pytest.mark.slow  # the conversation flow several times in tiny batches, about a minute
+
 
 @pytest.fixture(scope="module", params=["samples", "hostile"])
 def sources(request, tmp_path_factory) -> dict:
