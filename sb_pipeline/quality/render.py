@@ -45,79 +45,107 @@ def _alert_lines(alerts: list[dict]) -> list[str]:
 
 
 def render_markdown(report: dict) -> str:
+    """The report in the seed's markdown layout: the title block, then one section per part of the report."""
+    sections = [_title_block(report), _executive_summary(report), _quality_alerts(report), _metric_trends(report),
+                _command_statistics(report), _performance_metrics(report), _project_insights(report),
+                _recommendations(report), _footer(report)]
+    return "\n\n".join("\n".join(lines) for lines in sections)  # a blank line between sections
+
+
+def _section(heading: str, body: list[str]) -> list[str]:
+    return [heading, "", *body]
+
+
+def _title_block(report: dict) -> list[str]:
+    scope = f" — project `{report['project']}`" if report.get("project") else ""
+    return ["# Crackerjack Quality Report", "",
+            f"**Generated:** {report['report_generated']} (as_of, UTC)  ",
+            f"**Analysis period:** {report['analysis_period_days']} days{scope}"]
+
+
+def _executive_summary(report: dict) -> list[str]:
+    """Says "no data in window" when the window holds neither runs nor metric points, rather than a page of n/a."""
     s = report["summary"]
     empty = not s["total_records"] and not s["metric_records"]
-    scope = f" — project `{report['project']}`" if report.get("project") else ""
-    out = [
-        "# Crackerjack Quality Report",
-        "",
-        f"**Generated:** {report['report_generated']} (as_of, UTC)  ",
-        f"**Analysis period:** {report['analysis_period_days']} days{scope}",
-        "",
-        "## 📊 Executive Summary",
-        "",
-    ]
-    if empty:
-        out += ["_No data in window: no Crackerjack runs or metric points in the analysis period._", ""]
-    out += [
+    note = ["_No data in window: no Crackerjack runs or metric points in the analysis period._", ""] if empty else []
+    return _section("## 📊 Executive Summary", [
+        *note,
         f"- **Total executions:** {s['total_records']}",
         f"- **Success rate:** {_f(s['success_rate'], '.1f', '%')}",
         f"- **Unique commands:** {s['unique_commands']}",
         f"- **Average execution time:** {_f(s['avg_execution_time'], '.3f', 's')}",
         f"- **Metric records:** {s['metric_records']} ({s['metric_types']} types)",
         f"- **Period:** {s['first_record'] or 'n/a'} → {s['last_record'] or 'n/a'}",
-        "",
-        "## 🚨 Quality Alerts",
-        "",
-    ]
+    ])
+
+
+def _quality_alerts(report: dict) -> list[str]:
     active, resolved = report["quality_alerts"], report.get("resolved_alerts", [])
-    out += _alert_lines(active) if active else ["✅ No quality alerts"]
+    body = _alert_lines(active) if active else ["✅ No quality alerts"]
     if resolved:
-        out += ["", "Resolved since the previous run:", *_alert_lines(resolved)]
-    out += ["", "## 📈 Metric Trends", ""]
-    if report["metric_trends"]:
-        out += ["| Series | Direction | Previous | Current | Change | Slope/day (95% CI) | Points |",
-                "|---|---|---|---|---|---|---|"]
-        for key, t in report["metric_trends"].items():
-            ci = t["slope_ci"]
-            slope = "n/a" if t["slope_per_day"] is None else (
-                f"{t['slope_per_day']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else f"{t['slope_per_day']:+.3f}")
-            era = " (era break)" if t["era_break"] else ""
-            out.append(f"| {key}{era} | {DIRECTION_ICON.get(t['direction'], '')} {t['direction']} "
-                       f"{STRENGTH_ICON.get(t['strength'], '')} {t['strength']} | {_f(t['previous_value'])} | "
-                       f"{_f(t['current_value'])} | {_f(t['change'], '+.2f')} ({_f(t['change_percentage'], '+.1f', '%')})"
-                       f" | {slope} | {t['data_points']} |")
-    else:
-        out.append("No metric points in window.")
-    out += ["", "## 🔧 Command Statistics", ""]
-    if report["command_statistics"]:
-        out += ["| Command | Executions | Success rate | Avg time | Failures |", "|---|---|---|---|---|"]
-        for c in report["command_statistics"][:15]:
-            out.append(f"| `{c['command']}` | {c['total_executions']} | {_f(c['success_rate'], '.1f', '%')} | "
-                       f"{_f(c['avg_execution_time'], '.3f', 's')} | {c['failure_count']} |")
-    else:
-        out.append("No command with at least 3 runs in window.")
+        body += ["", "Resolved since the previous run:", *_alert_lines(resolved)]
+    return _section("## 🚨 Quality Alerts", body)
+
+
+def _metric_trends(report: dict) -> list[str]:
+    if not report["metric_trends"]:
+        return _section("## 📈 Metric Trends", ["No metric points in window."])
+    header = ["| Series | Direction | Previous | Current | Change | Slope/day (95% CI) | Points |",
+              "|---|---|---|---|---|---|---|"]
+    return _section("## 📈 Metric Trends", header + [_trend_row(key, t) for key, t in report["metric_trends"].items()])
+
+
+def _trend_row(key: str, t: dict) -> str:
+    """One series: direction and strength with their icons, values, change, Theil-Sen slope with its 95% CI."""
+    ci = t["slope_ci"]
+    slope = "n/a" if t["slope_per_day"] is None else (
+        f"{t['slope_per_day']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else f"{t['slope_per_day']:+.3f}")
+    era = " (era break)" if t["era_break"] else ""
+    return (f"| {key}{era} | {DIRECTION_ICON.get(t['direction'], '')} {t['direction']} "
+            f"{STRENGTH_ICON.get(t['strength'], '')} {t['strength']} | {_f(t['previous_value'])} | "
+            f"{_f(t['current_value'])} | {_f(t['change'], '+.2f')} ({_f(t['change_percentage'], '+.1f', '%')})"
+            f" | {slope} | {t['data_points']} |")
+
+
+def _command_statistics(report: dict) -> list[str]:
+    """At most 15 commands (the report keeps those with at least 3 runs)."""
+    if not report["command_statistics"]:
+        return _section("## 🔧 Command Statistics", ["No command with at least 3 runs in window."])
+    rows = [f"| `{c['command']}` | {c['total_executions']} | {_f(c['success_rate'], '.1f', '%')} | "
+            f"{_f(c['avg_execution_time'], '.3f', 's')} | {c['failure_count']} |"
+            for c in report["command_statistics"][:15]]
+    return _section("## 🔧 Command Statistics",
+                    ["| Command | Executions | Success rate | Avg time | Failures |", "|---|---|---|---|---|", *rows])
+
+
+def _performance_metrics(report: dict) -> list[str]:
     p = report["performance_metrics"]
-    out += ["", "## ⚡ Performance Metrics", "",
-            f"- **Average:** {_f(p['avg_execution_time'], '.3f', 's')}; **min** {_f(p['min_execution_time'], '.3f', 's')}; "
-            f"**max** {_f(p['max_execution_time'], '.3f', 's')} over {p['total_executions']} timed runs", ""]
+    body = [f"- **Average:** {_f(p['avg_execution_time'], '.3f', 's')}; **min** {_f(p['min_execution_time'], '.3f', 's')}; "
+            f"**max** {_f(p['max_execution_time'], '.3f', 's')} over {p['total_executions']} timed runs"]
     for title, key in (("Slowest commands", "slowest_commands"), ("Fastest commands", "fastest_commands")):
-        out.append(f"**{title}:**")
-        out += [f"- `{c['command']}`: {_f(c['avg_time'], '.3f', 's')}" for c in p[key]] or ["- none"]
-        out.append("")
-    out += ["## 📁 Project Insights", ""]
-    if report["project_insights"]:
-        out += ["| Project | Executions | Success rate | Avg time | Days active |", "|---|---|---|---|---|"]
-        for name, r in list(report["project_insights"].items())[:10]:
-            out.append(f"| `{_short(name)}` | {r['executions']} | {_f(r['success_rate'], '.1f', '%')} | "
-                       f"{_f(r['avg_execution_time'], '.3f', 's')} | {r['days_active']} |")
-    else:
-        out.append("No project with at least 3 runs in window.")
-    out += ["", "## 💡 Recommendations", ""]
-    out += [f"{i}. {r}" for i, r in enumerate(report["recommendations"], 1)]
-    out += ["", "---", f"*Report generated from {report['database_path'] or 'n/a'} "
+        body += ["", f"**{title}:**"]
+        body += [f"- `{c['command']}`: {_f(c['avg_time'], '.3f', 's')}" for c in p[key]] or ["- none"]
+    return _section("## ⚡ Performance Metrics", body)
+
+
+def _project_insights(report: dict) -> list[str]:
+    """At most 10 projects, long paths shortened from the left."""
+    if not report["project_insights"]:
+        return _section("## 📁 Project Insights", ["No project with at least 3 runs in window."])
+    rows = [f"| `{_short(name)}` | {r['executions']} | {_f(r['success_rate'], '.1f', '%')} | "
+            f"{_f(r['avg_execution_time'], '.3f', 's')} | {r['days_active']} |"
+            for name, r in list(report["project_insights"].items())[:10]]
+    return _section("## 📁 Project Insights",
+                    ["| Project | Executions | Success rate | Avg time | Days active |", "|---|---|---|---|---|", *rows])
+
+
+def _recommendations(report: dict) -> list[str]:
+    return _section("## 💡 Recommendations", [f"{i}. {r}" for i, r in enumerate(report["recommendations"], 1)])
+
+
+def _footer(report: dict) -> list[str]:
+    return ["---", f"*Report generated from {report['database_path'] or 'n/a'} "
             f"(schema {report.get('schema_version', 'n/a')})*", ""]
-    return "\n".join(out)
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
