@@ -193,6 +193,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/retr"), help="temporary warehouse, Dagster home, caches")
     ap.add_argument("--skip-ingest", action="store_true", help="reuse the warehouse already in --work")
     ap.add_argument("--json", type=Path, help="also write the figures (and per-query ranks) as JSON")
+    ap.add_argument("--markdown", type=Path, help="also write the two tables as markdown")
     ap.add_argument("--pipeline-src", type=Path, help="import sb_pipeline from this folder instead of the checkout "
                     "(e.g. an extract of `git archive HEAD` while the work tree is being edited)")
     args = ap.parse_args()
@@ -255,6 +256,16 @@ def main() -> None:
     print(table(report["filtered"], "queries that name a project, searched with that project as filter"))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(
+            "# Retrieval dev set: sanity figures\n\n"
+            f"`bench/retrieval_devset_sanity.py` on {time.strftime('%Y-%m-%d')}: {labels['warehouse_conversations']} conversations, "
+            f"{chunks} chunks, model {semantic.model.model_id}. Semantic = what `sb-pipeline search` does; bm25 = plain BM25 "
+            "(bm25s, Lucene, k1 1.5, b 0.75, English stop words) over the same chunks, best chunk per conversation. "
+            "Recall@k = share of a query's relevant conversations in the top k, averaged; MRR over the top 10.\n\n"
+            + table(report["unfiltered"], f"all {len(queries)} queries, no project filter") + "\n\n"
+            + table(report["filtered"], "queries that name a project, searched with that project as filter") + "\n",
+            encoding="utf-8")
     if labels["relevant_missing"] or labels["evidence_missing"]:
         raise SystemExit("label check failed: " + json.dumps({k: labels[k][:5] for k in ("relevant_missing", "evidence_missing")}))
 

@@ -841,7 +841,8 @@ file's rows are identical, its bytes may differ):
 | `inbox/*.jsonl` | inbox items `{{"id", "project", "timestamp", "content"}}`: chat exports, stand-up notes, TIL notes, ADR digests, Slack threads |
 | `reflection.duckdb` | Session Buddy: V1 `conversations` / `reflections` and E3 `conversations_v2` / `reflections_v2` (16 KiB blocks) |
 | `queries.jsonl` | one query per line: `qid`, `query`, `relevant` (`source`, `natural_key`), `category`, `project`, `fold`, `note` |
-| `corpus.json` | every stored conversation: source, natural key, conversation_id, project, kind, characters, role |
+| `corpus.json` | every stored conversation: source, natural key, conversation_id, project, where it is stored, characters, role (target, long, also, unfinished, filler), the episodes it answers and their evidence |
+| `SANITY.md` | figures of `bench/retrieval_devset_sanity.py` (written by that script, not by this one) |
 
 Point the pipeline at it with `SB_REFLECTION_DB=.../reflection.duckdb SB_TRANSCRIPTS_DIR=.../transcripts
 SB_INBOX_DIR=.../inbox` (see `bench/retrieval_devset_sanity.py`). The pipeline's identity of a relevant item is
@@ -889,6 +890,30 @@ the kept text of its conversation (the part of a split session that holds it) an
 query's relevant set, so a relevant list is complete in the lexical sense; restatements of an answer (a
 reflection, an ADR digest in the inbox) are labelled relevant too. `bench/retrieval_devset_sanity.py` checks after
 ingestion that every relevant conversation is in the warehouse and holds its evidence.
+
+## What makes it hard (the distractors)
+
+All deliberate, all from this repository's code:
+
+- **Same project, same names.** Everyday sessions of each project (tests, lint, renames, dependency bumps,
+  reviews, rebases, config, docs, flaky tests, incident notes; `retrieval_corpus/filler.py`) use the project's files
+  and functions, and for every answer 2-4 *echoes* put the names from its queries and text (a file, a function, a
+  config key, an error code) into other sessions of the project, about something else (a test for the function, a
+  README row for the config key, an error seen again but benign this time). Echoes never state a value or a fix.
+- **The problem without the answer.** For most answers an earlier item raises the same problem in the user's own
+  words (and error paste) without solving it: a session interrupted before any diagnosis, a stand-up line ("still
+  on this one: ..."), or a Slack question. Short, on-topic, and not relevant.
+- **Abandoned attempt vs final decision.** Celery visibility timeout vs dramatiq (notify-worker), pgbouncer
+  transaction vs session pooling (ledger-core), Spark on EMR vs polars (ml-features), socket.io sticky sessions vs
+  ws (chat-gateway), SWR vs TanStack Query (storefront-web), CodePush vs EAS Update (mobile-app), the k-NN trial
+  (search-svc), Karpenter on staging (infra-live).
+- **The same error or library elsewhere, other cause.** ECONNRESET (ALB keep-alive, undici pool, adb reverse),
+  OOM / exit 137 (pandas many-to-many merge, Go GC without GOMEMLIMIT, JVM -Xmx = limit, Gradle heap), timezones
+  (period close, revenue by day, token clocks), E501 (generated file, notebooks, a lint policy), Celery (dropped
+  vs kept with child recycling), terraform locks (CI-cancelled apply vs a laptop), connection pools (pgbouncer,
+  QueuePool leak, HikariCP leak), 429 / throttling (SES, OpenSearch), JWT (audience, clock skew, refresh reuse).
+- **Depth.** Long sessions (10k-52k kept characters; two are split by the pipeline into `#part2`) hold `deep`
+  answers after at least {DEEP_MIN_OFFSET:,} characters of other work.
 
 ## Folds
 

@@ -244,7 +244,7 @@ add(ep("dt_ruff_e501_generated", "devtools-cli",
        evidence=("_version_table.py",), date="2026-06-24", branch="chore/ruff-0.7",
        queries=(Q("near_miss", "E501 on a generated file", project=True,
                   note="ml-features has E501 in notebooks"),
-                Q("path", "_version_table.py lint"))))
+                Q("path", "_version_table.py generated line length"))))
 
 add(ep("dt_release_tag", "devtools-cli",
        "`dt release --minor` created the tag v1.9.0 but pushed it before the version bump commit, so the tag points at the old commit. Whoops.",

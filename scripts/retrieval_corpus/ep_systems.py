@@ -155,7 +155,7 @@ add(ep("as_refresh_rotation", "auth-server",
        "Implemented in `TokenService.rotateRefreshToken`: every refresh returns a new refresh token and marks the old one used. Tokens of one login share a `family_id` (V12__refresh_token_family.sql adds the column and an index). If a token that is already used is presented again, that's either a replay by an attacker or a client bug, and we can't tell which, so `RefreshTokenRepository.revokeFamily(familyId)` revokes every token of the family and the request gets `invalid_grant` with description `refresh token already used`. There's a 10 s grace window in which the previous token is still accepted once, to survive a response lost on a flaky mobile network.",
        evidence=("10 s grace window",), date="2026-07-24", branch="feat/refresh-rotation",
        queries=(Q("paraphrase", "what happens when an old refresh token is presented twice"),
-                Q("path", "V12__refresh_token_family.sql"))))
+                Q("path", "V12__refresh_token_family.sql what it adds"))))
 
 add(ep("as_flyway_checksum", "auth-server",
        "App won't start after rebasing:\n\n```\norg.flywaydb.core.api.exception.FlywayValidateException: Validate failed: Migrations have failed validation\nMigration checksum mismatch for migration version 12\n-> Applied to database : 1417832250\n-> Resolved locally    : -918273645\n```",

@@ -436,7 +436,18 @@ def echo(project: str, rng: random.Random, term: str) -> list:
         P["files"] = [term]
         return rng.choice([t_lint, t_logging, t_docs, t_git])(P, rng)
     if kind == "config":
-        P["config"] = [term]
-        return t_config(P, rng)
+        return t_config_doc(P, rng, term)
     P["funcs"] = [term]
-    return rng.choice([t_add_test, t_perf_small, t_typing, t_flaky, t_add_test])(P, rng)
+    # tests and typing only: a perf or flakiness story about the same name could answer another query
+    return rng.choice([t_add_test, t_typing, t_add_test])(P, rng)
+
+
+def t_config_doc(P: dict, rng: random.Random, key: str) -> list:
+    """Documentation work on a config key; states no value, so it cannot contradict an answer about it."""
+    return [
+        U(rng.choice([f"the README's configuration table doesn't list `{key}`, add it", f"document `{key}` for the ops handbook",
+                      f"where is `{key}` read? someone asked in #ops"])),
+        A(tools=[Grep(key.split(".")[-1], f"{rng.choice(_src_files(P))}:{rng.randint(5, 120)}:    {key}")]),
+        A(f"`{key}` is read once at startup in {rng.choice(_src_files(P))} and passed down; nothing re-reads it at runtime, so a change needs a restart. "
+          f"I added it to the configuration table in the README with that note and a link to the module, and mentioned which environments override it."),
+    ]
