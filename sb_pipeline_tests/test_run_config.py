@@ -30,7 +30,7 @@ def ingest(folder: Path, **config) -> dict:
     rejected = collections.defaultdict(set)
     for reason, ref in rows(warehouse, "SELECT reason, source_ref FROM rejected_records"):
         rejected[reason].add(ref)
-    (check,) = check_results(result).values()
+    check = check_results(result)["rejected_share_below_threshold"]
     return {"kept": kept, "rejected": dict(rejected), "meta": metadata(result, "raw_conversations"), "check": check}
 
 
