@@ -29,6 +29,8 @@ from sb_pipeline.embedding import (
 )
 from sb_pipeline.embedding import convert, model_store
 
+pytestmark = pytest.mark.slow  # builds the ONNX model several times (changed files, recipes, int8): ~18 s on 2 cores
+
 FIXTURE = Path(__file__).parent / "fixtures" / "reference_vectors.json"
 LONG_BASE = " ".join(f"sentence number {i} talks about topic {i % 7}." for i in range(60))
 EXTRA = " ".join(f"extra{i}" for i in range(500))  # > 1000 tokens
