@@ -21,6 +21,8 @@ from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embed
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
 from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, materialization_metadata as meta, warehouse_rows as query
 
+pytestmark = pytest.mark.slow  # the whole conversation flow on the samples and several re-runs: ~30 s on 2 cores
+
 MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
 FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_ids_unique, embedding_coverage_complete]
 
