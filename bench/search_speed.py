@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from sb_pipeline.conversations.search import rank_conversations
+from sb_pipeline.conversations.retrieval import Retriever
 from sb_pipeline.warehouse import connect
 from sb_pipeline.warehouse import conversations as store
 from sb_pipeline.warehouse.search_matrix import load_search_matrix
@@ -57,8 +57,8 @@ def build(path: Path, chunks: int, per_conversation: int, rng: np.random.Generat
 def ours(path: Path, query: np.ndarray, limit: int, cache: Path | None) -> list[str]:
     with connect(path, read_only=True) as conn:
         matrix = load_search_matrix(conn, path, MODEL, cache)
-        hits = rank_conversations(query, matrix.vectors, matrix.ids["conversation_id"], limit=limit)
-        store.search_details(conn, [matrix.ids["chunk_id"][h.chunk_row] for h in hits])
+        hits = Retriever(matrix, None, lambda texts: query[None, :]).search("q", limit=limit, mode="semantic")
+        store.search_details(conn, [h.chunk_id for h in hits])
     return [h.conversation_id for h in hits]
 
 

@@ -36,6 +36,18 @@ def warehouse_path() -> Path:
     return _path_from_env("SB_WAREHOUSE", data_dir() / "warehouse.duckdb")
 
 
+def lexical_index_dir() -> Path:
+    """SB_LEXICAL_INDEX: the BM25 index of the chunks; default `<warehouse>.lexical/` beside a local warehouse
+    file (deleted with it by hand, never trusted for another: see warehouse/lexical_index.py), or under the data
+    folder for a MotherDuck one."""
+    warehouse = os.environ.get("SB_WAREHOUSE", "").strip()
+    if warehouse.startswith(("md:", "motherduck:")):
+        default = data_dir() / "lexical" / warehouse.split(":", 1)[1].replace("/", "_")
+    else:
+        default = warehouse_path().with_name(warehouse_path().name + ".lexical")
+    return _path_from_env("SB_LEXICAL_INDEX", default)
+
+
 def model_dir() -> Path:
     return _path_from_env("SB_MODEL_DIR", data_dir() / "models")
 

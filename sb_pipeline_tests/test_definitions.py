@@ -8,7 +8,7 @@ import dagster as dg
 
 from sb_pipeline.definitions import defs
 
-ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings",
+ASSETS = {"raw_conversations", "conversation_chunks", "conversation_embeddings", "conversation_lexical_index",
           "kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity",
           "crackerjack_runs", "quality_metric_points", "quality_trends", "quality_alerts",
           "command_statistics", "project_insights", "performance_metrics", "quality_report", "source_health"}

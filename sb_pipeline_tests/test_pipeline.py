@@ -18,13 +18,15 @@ from typer.testing import CliRunner
 from sb_pipeline.cli import app
 from sb_pipeline.defs.conversations.assets import conversation_chunks, conversation_embeddings, raw_conversations
 from sb_pipeline.defs.conversations.checks import conversation_ids_unique, embedding_coverage_complete
+from sb_pipeline.defs.conversations.search_index import conversation_lexical_index
 from sb_pipeline.defs.resources import ConversationSourcesResource, EmbedderResource, WarehouseResource
 from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, materialization_metadata as meta, warehouse_rows as query
 
 pytestmark = pytest.mark.slow  # the whole conversation flow on the samples and several re-runs: ~30 s on 2 cores
 
 MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
-FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_ids_unique, embedding_coverage_complete]
+FLOW = [raw_conversations, conversation_chunks, conversation_embeddings, conversation_lexical_index, conversation_ids_unique,
+        embedding_coverage_complete]
 
 
 def run_flow(warehouse: Path, samples: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
@@ -54,8 +56,10 @@ def baseline(tmp_path_factory):
 
 
 def copy_warehouse(baseline, tmp_path) -> Path:
+    """The baseline's warehouse and the lexical index beside it."""
     target = tmp_path / "warehouse.duckdb"
     shutil.copyfile(baseline["warehouse"], target)
+    shutil.copytree(baseline["dir"] / "warehouse.duckdb.lexical", tmp_path / "warehouse.duckdb.lexical")
     return target
 
 
@@ -78,7 +82,7 @@ def test_samples_end_to_end_match_the_manifest(baseline):
     assert emb["embedded"] == distinct_texts > 80  # long conversations have several chunks
     assert emb["chunk_coverage_pct"] == 100.0 and emb["conversation_coverage_pct"] == 100.0
     assert check_outcomes(baseline["result"]) == {"rejected_share_below_threshold": False, "conversation_ids_unique": True,
-                                          "embedding_coverage_complete": True}
+                                          "embedding_coverage_complete": True, "retrieval_quality": True}
     # 11 of 104 inputs rejected: above the 10 % warning line, which is what the WARN check is for.
 
 
@@ -116,9 +120,13 @@ def test_every_probe_finds_its_conversation_first(baseline, monkeypatch):
     for probe in MANIFEST["probes"]:
         out = runner.invoke(app, ["search", probe["query"], "--limit", "3", "--json"])
         assert out.exit_code == 0, out.output
-        results = json.loads(out.output)["results"]
+        answer = json.loads(out.output)
+        assert answer["mode"] == "hybrid" and "notice" not in answer  # the run's lexical index is current
+        results = answer["results"]
         assert results[0]["source_ref"].startswith(probe["expected_ref"].split("#")[0]), (probe["query"], results[0])
-        assert set(results[0]) >= {"score", "project", "started_at", "snippet", "conversation_id"}
+        assert set(results[0]) >= {"score", "semantic_score", "lexical_score", "project", "started_at", "snippet", "conversation_id",
+                                   "natural_key", "source", "kind", "chunk"}
+        assert results[0]["lexical_score"] > 0 and 0 < results[0]["semantic_score"] <= 1
     out = runner.invoke(app, ["search", "anything", "--project", "no-such-project", "--json"])
     assert json.loads(out.output)["results"] == []
 
@@ -201,3 +209,52 @@ def test_search_matrix_cache_is_reused_and_follows_every_write(baseline, sample_
     with connect(wh, read_only=True) as conn:  # an unwritable cache costs speed, never a search
         uncached = load_search_matrix(conn, wh, embedder.model_id, blocked / "cache")
     assert not uncached.from_cache and uncached.vectors.shape[0] == first.vectors.shape[0]
+
+
+def _search(wh: Path, *args: str) -> tuple[int, dict | str]:
+    out = CliRunner().invoke(app, ["search", *args, "--json"], env={"SB_WAREHOUSE": str(wh)})
+    return out.exit_code, json.loads(out.output) if out.exit_code == 0 else out.output
+
+
+def test_the_lexical_index_follows_each_run_by_difference_and_is_never_used_stale(baseline, sample_copy, tmp_path):
+    from sb_pipeline.warehouse import connect, generations
+    from sb_pipeline.warehouse.lexical_index import open_current
+
+    wh = copy_warehouse(baseline, tmp_path)
+    folder = wh.with_name(wh.name + ".lexical")
+    assert meta(baseline["result"], "conversation_lexical_index")["dagster/row_count"] == 218
+    (sample_copy / "inbox" / "later.jsonl").write_text(json.dumps(
+        {"id": "n1", "project": "newproj", "content": "Gunicorn worker timeout WORKER_TIMEOUT_42 behind nginx, fixed with --graceful-timeout"}) + "\n")
+    index = meta(run_flow(wh, sample_copy, tmp_path / "snapshots"), "conversation_lexical_index")
+    assert (index["added"], index["deleted"], index["rebuilt"], index["dagster/row_count"]) == (1, 0, False, 219)
+    code, answer = _search(wh, "worker_timeout_42", "--mode", "lexical")
+    assert code == 0 and answer["results"][0]["project"] == "newproj" and answer["results"][0]["semantic_score"] is None  # not computed
+
+    # Chunks written without the index (a run stopped before it): hybrid says so and answers from the vectors alone.
+    (sample_copy / "inbox" / "later.jsonl").write_text(json.dumps(
+        {"id": "n1", "project": "newproj", "content": "Gunicorn worker timeout WORKER_TIMEOUT_43 behind nginx, fixed with --graceful-timeout"}) + "\n")
+    dg.materialize([raw_conversations, conversation_chunks], instance=dg.DagsterInstance.ephemeral(), resources={
+        "warehouse": WarehouseResource(database=str(wh)), "conversation_sources": ConversationSourcesResource(
+            reflection_db=str(sample_copy / "reflection.duckdb"), transcripts_dir=str(sample_copy / "transcripts"),
+            inbox_dir=str(sample_copy / "inbox"), snapshot_dir=str(tmp_path / "snap"))})
+    with connect(wh, read_only=True) as conn:
+        assert open_current(folder, generations.current(conn, generations.CHUNKS)) is None
+    code, answer = _search(wh, "gunicorn worker timeout")
+    assert code == 0 and answer["mode"] == "semantic" and "behind the warehouse" in answer["notice"]
+    code, said = _search(wh, "worker_timeout_43", "--mode", "lexical")
+    assert code == 2 and "conversation_lexical_index" in " ".join(said.split())
+    index = meta(run_flow(wh, sample_copy, tmp_path / "snapshots"), "conversation_lexical_index")
+    assert (index["added"], index["deleted"]) == (1, 1)  # the changed note's chunk replaced, nothing else touched
+    code, answer = _search(wh, "worker_timeout_43", "--mode", "lexical", "--limit", "1")
+    assert code == 0 and answer["results"][0]["project"] == "newproj"
+    old = _search(wh, "worker_timeout_42", "--mode", "lexical", "--project", "newproj")[1]["results"]
+    assert len(old) == 1 and "WORKER_TIMEOUT_43" in old[0]["snippet"]  # only the parts match now: the old chunk is gone
+
+    # A warehouse deleted and rebuilt at the same path never meets the old index.
+    wh.unlink()
+    dg.materialize([raw_conversations, conversation_chunks], instance=dg.DagsterInstance.ephemeral(), resources={
+        "warehouse": WarehouseResource(database=str(wh)), "conversation_sources": ConversationSourcesResource(
+            reflection_db=str(SAMPLES / "reflection.duckdb"), transcripts_dir=str(SAMPLES / "transcripts"),
+            inbox_dir=str(SAMPLES / "inbox"), snapshot_dir=str(tmp_path / "snap2"))})
+    with connect(wh, read_only=True) as conn:
+        assert open_current(folder, generations.current(conn, generations.CHUNKS)) is None

@@ -16,7 +16,7 @@ import pytest
 from sb_pipeline_tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
-STEPS = ("raw_conversations", "conversation_chunks", "conversation_embeddings", "kg_entities", "entity_embeddings",
+STEPS = ("raw_conversations", "conversation_chunks", "conversation_embeddings", "conversation_lexical_index", "kg_entities", "entity_embeddings",
          "discovered_relationships", "graph_connectivity", "crackerjack_source", "quality_trends", "quality_alerts",
          "quality_statistics", "quality_report", "source_health")
 WARNING = re.compile(r"Warning\b|WARNING|warnings\.warn")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -13,62 +14,97 @@ from sb_pipeline import settings
 from sb_pipeline.cli._app import app, console
 
 
+def _session():
+    from sb_pipeline.conversations.service import SearchSession
+    from sb_pipeline.embedding import load_embedder
+    from sb_pipeline.embedding.model_store import cached_model_id
+
+    profile = settings.embedding_profile()
+    return SearchSession(settings.warehouse_path(), settings.cache_dir(), settings.lexical_index_dir(),
+                         load_model=lambda: load_embedder(profile=profile), model_id=cached_model_id(settings.model_dir(), profile))
+
+
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="What you are looking for, in your own words"),
+    query: str | None = typer.Argument(None, help="What you are looking for, in your own words or its exact identifiers"),
     project: str | None = typer.Option(None, help="Only this project"),
     kind: str | None = typer.Option(None, help="conversation, reflection or insight"),
     limit: int = typer.Option(10, min=1, help="How many conversations"),
-    min_score: float = typer.Option(0.0, "--min-score", help="Cosine threshold (Session Buddy used 0.7)"),
+    mode: str = typer.Option("hybrid", help="hybrid (words and meaning), semantic (meaning: cosine) or lexical (words: BM25)"),
+    min_score: float | None = typer.Option(None, "--min-score",
+                                           help="Floor on the mode's score: a cosine (semantic; Session Buddy used 0.7), "
+                                                "a BM25 score (lexical), or the fused score in [0, 1] (hybrid)"),
+    queries: Path | None = typer.Option(None, "--queries", help="A file of JSON lines {query, project?, kind?, limit?, mode?, "
+                                                                  "min_score?}: one JSON line out per line in (with --json)"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
-    """Rank conversations by their best-matching chunk."""
-    from sb_pipeline.conversations.search import rank_conversations, snippet
-    from sb_pipeline.embedding import load_embedder
-    from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
-    from sb_pipeline.warehouse import conversations as store
+    """Rank conversations by their best chunk: BM25 and vectors fused (hybrid, the default), or either alone."""
+    from sb_pipeline.conversations.retrieval import MODES, LexicalIndexUnavailable
+    from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError
 
-    from sb_pipeline.warehouse.search_matrix import load_search_matrix
-
-    model = load_embedder(profile=settings.embedding_profile())
-    query_vec = model.embed([query])[0]
-    warehouse = settings.warehouse_path()
+    if (query is None) == (queries is None):
+        console.print("[red]give either a QUERY or --queries FILE[/red]")
+        raise typer.Exit(2)
+    if mode not in MODES:
+        console.print(f"[red]--mode must be one of {', '.join(MODES)}, not {mode!r}[/red]")
+        raise typer.Exit(2)
+    session = _session()
     try:
-        with connect(warehouse, read_only=True, wait_seconds=5.0) as conn:
-            matrix = load_search_matrix(conn, warehouse, model.model_id, settings.cache_dir()).only(project, kind)
-            chunk_ids = matrix.ids["chunk_id"]
-            hits = rank_conversations(query_vec, matrix.vectors, matrix.ids["conversation_id"], limit=limit, min_score=min_score)
-            details = store.search_details(conn, [chunk_ids[h.chunk_row] for h in hits])
-    except (WarehouseBusyError, WarehouseMissingError) as exc:
+        if queries is not None:
+            if not as_json:
+                console.print("[red]--queries writes JSON lines: add --json[/red]")
+                raise typer.Exit(2)
+            _batch(session, queries)
+            return
+        answer = session.search(query, limit=limit, mode=mode, project=project, kind=kind, min_score=min_score)
+    except (WarehouseBusyError, WarehouseMissingError, LexicalIndexUnavailable, ValueError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2)
-    results = []
-    for hit in hits:
-        d = details[chunk_ids[hit.chunk_row]]
-        started = d["started_at"]
-        results.append({
-            "score": round(hit.score, 4),
-            "conversation_id": hit.conversation_id,
-            "project": d["project"],
-            "kind": d["kind"],
-            "source": d["source"],
-            "source_ref": d["source_ref"],
-            "started_at": started.isoformat() if started else None,
-            "chunk": d["ordinal"],
-            "snippet": snippet(d["text"], query),
-        })
     if as_json:
-        sys.stdout.write(json.dumps({"query": query, "model_id": model.model_id, "results": results}, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps({**answer.to_dict(), "model_id": session.model_id}, ensure_ascii=False, indent=2) + "\n")
         return
-    if not results:
-        console.print(f"No conversation scored {min_score} or more." if matrix.vectors.shape[0] else "No embedded conversations yet: run `make run`.")
+    _print_answer(answer, min_score, session)
+
+
+def _print_answer(answer, min_score, session) -> None:
+    if answer.notice:
+        console.print(f"[yellow]{answer.notice}[/yellow]")
+    if not answer.results:
+        console.print("No embedded conversations yet: run `make run`." if not session.embedded_chunks
+                      else f"No conversation scored {min_score} or more." if min_score is not None else "No match.")
         return
-    table = Table(title=f"{len(results)} conversations for “{query}”")
-    for col in ("score", "project", "date", "kind", "snippet"):
+    table = Table(title=f"{len(answer.results)} conversations for “{answer.query}” ({answer.mode})")
+    for col in ("score", "cosine", "BM25", "project", "date", "kind", "snippet"):
         table.add_column(col, overflow="fold")
-    for r in results:
-        table.add_row(f"{r['score']:.3f}", r["project"] or "-", (r["started_at"] or "-")[:10], r["kind"], r["snippet"])
+    for r in answer.results:
+        cosine = "-" if r["semantic_score"] is None else f"{r['semantic_score']:.3f}"
+        table.add_row(f"{r['score']:.3f}", cosine, f"{r['lexical_score']:.1f}", r["project"] or "-", (r["started_at"] or "-")[:10],
+                      r["kind"], r["snippet"])
     console.print(table)
+
+
+def _batch(session, path: Path) -> None:
+    """One JSON line out per line in, in order; a bad line gets an error object and the rest still run."""
+    from sb_pipeline.conversations.retrieval import LexicalIndexUnavailable
+
+    allowed = {"query", "project", "kind", "limit", "mode", "min_score"}
+    for lineno, line in enumerate(path.expanduser().read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                raise ValueError('each line must be a JSON object with a "query" string')
+            unknown = set(item) - allowed
+            if unknown:
+                raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+            answer = session.search(item["query"], limit=int(item.get("limit", 10)), mode=item.get("mode", "hybrid"),
+                                    project=item.get("project"), kind=item.get("kind"), min_score=item.get("min_score"))
+            out = answer.to_dict()
+        except (ValueError, TypeError, LexicalIndexUnavailable) as exc:
+            out = {"line": lineno, "error": str(exc)}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 @app.command()

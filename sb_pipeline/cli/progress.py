@@ -19,7 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from sb_pipeline.defs.progress import ProgressLine, parse_progress
 
 # The few counts worth a line when a step ends, by what the step's assets report.
-SUMMARY_KEYS = ("read", "new", "updated", "rejected", "chunks_written", "embedded", "edges", "alerts_active", "unhealthy")
+SUMMARY_KEYS = ("read", "new", "updated", "rejected", "chunks_written", "embedded", "added", "deleted", "edges", "alerts_active",
+                "unhealthy")
 POLL_SECONDS = 0.5
 
 

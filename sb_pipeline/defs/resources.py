@@ -41,6 +41,7 @@ class WarehouseResource(DuckDBResource):
     a sensor tick), a memory cap on writers, and a close in `finally` (a failed step that keeps its
     exception alive must not keep the lock). Writers go through pool `duckdb_write`."""
 
+    lexical_index: str = ""  # the chunks' BM25 index (conversation_lexical_index); "" = `<database>.lexical` beside it
     lock_wait_seconds: float = 30.0
     write_memory_limit: str = "512MB"  # DuckDB's buffer pool would otherwise grow to 80 % of RAM (README: ingest at scale)
 
@@ -54,6 +55,14 @@ class WarehouseResource(DuckDBResource):
     @property
     def path(self) -> Path | str:
         return self.database if self.database.startswith(("md:", "motherduck:")) else _path(self.database)
+
+    @property
+    def lexical_index_path(self) -> Path:
+        if self.lexical_index.strip():
+            return _path(self.lexical_index)
+        if isinstance(self.path, str):  # MotherDuck: no folder beside it
+            raise ValueError("set SB_LEXICAL_INDEX (the lexical index's folder) for a MotherDuck warehouse")
+        return self.path.with_name(self.path.name + ".lexical")
 
 
 class ConversationSourcesResource(dg.ConfigurableResource):
@@ -186,7 +195,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     snapshots = _configured("SB_SNAPSHOT_DIR", settings.snapshot_dir())
     source_tz = _configured("SB_SOURCE_TZ", "UTC")
     return {
-        "warehouse": WarehouseResource(database=_configured("SB_WAREHOUSE", settings.warehouse_path())),
+        "warehouse": WarehouseResource(database=_configured("SB_WAREHOUSE", settings.warehouse_path()),
+                                       lexical_index=_configured("SB_LEXICAL_INDEX", settings.lexical_index_dir())),
         "conversation_sources": ConversationSourcesResource(
             reflection_db=_configured("SB_REFLECTION_DB", settings.reflection_db_path()),
             transcripts_dir=_configured("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),

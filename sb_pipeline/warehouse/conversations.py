@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from sb_pipeline.warehouse.connection import transaction
-from sb_pipeline.warehouse.search_matrix import RENEW_GENERATION
+from sb_pipeline.warehouse import generations
 
 CONVERSATION_COLUMNS = [
     "conversation_id", "source", "natural_key", "source_ref", "kind", "project", "started_at",
@@ -59,7 +59,7 @@ def upsert_conversation_batches(
             continue
         conn.register("incoming_conversations", incoming)
         try:
-            transaction(conn, [(upsert, [now, now]), (RENEW_GENERATION, [])])
+            transaction(conn, [(upsert, [now, now]), (generations.renew(generations.SEARCH), [])])
         finally:
             conn.unregister("incoming_conversations")
     return counts
@@ -97,7 +97,8 @@ def replace_chunks(conn: duckdb.DuckDBPyConnection, conversation_ids: list[str],
             ("DELETE FROM conversation_chunks WHERE conversation_id IN (SELECT conversation_id FROM rechunked_ids)", []),
             ("INSERT INTO conversation_chunks SELECT chunk_id, conversation_id, ordinal, text, text_hash, content_hash, start_char, end_char "
              "FROM incoming_chunks", []),
-            (RENEW_GENERATION, []),
+            (generations.renew(generations.SEARCH), []),
+            (generations.renew(generations.CHUNKS), []),
         ])
     finally:
         conn.unregister("rechunked_ids")
@@ -132,7 +133,7 @@ def insert_embeddings(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], v
         transaction(conn, [(
             "INSERT INTO conversation_embeddings SELECT text_hash, ?, embedding, ? FROM incoming_vectors ON CONFLICT DO NOTHING",
             [model_id, now],
-        ), (RENEW_GENERATION, [])])
+        ), (generations.renew(generations.SEARCH), [])])
     finally:
         conn.unregister("incoming_vectors")
 
@@ -183,7 +184,7 @@ def search_details(conn: duckdb.DuckDBPyConnection, chunk_ids: list[str]) -> dic
     if not chunk_ids:
         return {}
     frame = conn.sql(
-        """SELECT k.chunk_id, k.ordinal, k.text, c.conversation_id, c.project, c.kind, c.source, c.source_ref, c.started_at
+        """SELECT k.chunk_id, k.ordinal, k.text, c.conversation_id, c.project, c.kind, c.source, c.natural_key, c.source_ref, c.started_at
            FROM conversation_chunks k JOIN conversations c ON c.conversation_id = k.conversation_id
            WHERE k.chunk_id IN (SELECT unnest(?::VARCHAR[]))""",
         params=[chunk_ids],
@@ -218,3 +219,12 @@ def identity_counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """(rows, distinct conversation ids, distinct contents) of `conversations`: equal when nothing is duplicated."""
     return conn.execute(
         "SELECT count(*), count(DISTINCT conversation_id), count(DISTINCT content_hash) FROM conversations").fetchall()[0]
+
+
+def stored_vectors(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], model_id: str) -> dict[str, np.ndarray]:
+    """The stored vectors of `model_id` for those of the given chunk text hashes that have one."""
+    if not text_hashes:
+        return {}
+    frame = conn.sql("SELECT text_hash, embedding FROM conversation_embeddings WHERE model_id = ? "
+                     "AND text_hash IN (SELECT unnest(?::VARCHAR[]))", params=[model_id, text_hashes]).pl()
+    return dict(zip(frame["text_hash"].to_list(), frame["embedding"].to_numpy())) if frame.height else {}

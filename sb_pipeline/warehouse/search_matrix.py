@@ -23,12 +23,8 @@ import numpy as np
 import polars as pl
 
 from sb_pipeline.constants import EMBEDDING_DIM
+from sb_pipeline.warehouse import generations
 
-GENERATION_KEY = "search_generation"
-RENEW_GENERATION = (
-    f"INSERT INTO sb_meta VALUES ('{GENERATION_KEY}', uuid()::VARCHAR) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
 _ID_COLUMNS = ["chunk_id", "conversation_id", "project", "kind"]
 
 
@@ -38,21 +34,20 @@ class SearchMatrix:
     vectors: np.ndarray  # (n, 384) float32, unit rows
     from_cache: bool = False
 
+    def mask(self, project: str | None = None, kind: str | None = None) -> np.ndarray:
+        """Which rows belong to `project` and `kind` (None: any)."""
+        keep = pl.lit(True)
+        if project is not None:
+            keep = keep & (pl.col("project") == project)
+        if kind is not None:
+            keep = keep & (pl.col("kind") == kind)
+        return self.ids.select(keep.fill_null(False).alias("m"))["m"].to_numpy()
+
     def only(self, project: str | None = None, kind: str | None = None) -> "SearchMatrix":
         if project is None and kind is None:
             return self
-        mask = pl.lit(True)
-        if project is not None:
-            mask = mask & (pl.col("project") == project)
-        if kind is not None:
-            mask = mask & (pl.col("kind") == kind)
-        keep = self.ids.select(mask.fill_null(False).alias("m"))["m"].to_numpy()
+        keep = self.mask(project, kind)
         return SearchMatrix(self.ids.filter(pl.Series(keep)), np.asarray(self.vectors[keep]), self.from_cache)
-
-
-def generation(conn: duckdb.DuckDBPyConnection) -> str | None:
-    rows = conn.execute("SELECT value FROM sb_meta WHERE key = ?", [GENERATION_KEY]).fetchall()
-    return rows[0][0] if rows else None
 
 
 def _from_warehouse(conn: duckdb.DuckDBPyConnection, model_id: str) -> SearchMatrix:
@@ -69,7 +64,7 @@ def _from_warehouse(conn: duckdb.DuckDBPyConnection, model_id: str) -> SearchMat
 
 def load_search_matrix(conn: duckdb.DuckDBPyConnection, warehouse: Path, model_id: str, cache_root: Path | None) -> SearchMatrix:
     """The matrix for `model_id`, from the cache when it is current, else from the warehouse (then cached)."""
-    token = generation(conn)
+    token = generations.current(conn, generations.SEARCH)
     if cache_root is None or token is None:
         return _from_warehouse(conn, model_id)
     folder = Path(cache_root) / hashlib.sha256(f"{Path(warehouse).resolve()}\x1f{model_id}".encode()).hexdigest()[:16]
