@@ -370,11 +370,16 @@ GUESSES = ["maybe the last dependency bump?", "suspect the config change from la
            "first guess was the cache, but clearing it didn't help"]
 
 
-PROBLEM = re.compile(r"(?i)error|fail|crash|slow|wrong|broke|doesn't|can't|cannot|never|twice|hang|oom|killed|leak|spike|"
-                     r"stuck|lost|invalid|reject|drop|random|sometimes|grows|climbs|exceeded|warning|takes|bill|costs")
+PROBLEM = re.compile(r"(?i)\b(?:error\w*|fail\w*|crash\w*|slow\w*|wrong|broke\w*|doesn't|can't|cannot|never|twice|hangs?|oom\w*|"
+                     r"killed|leak\w*|spikes?|stuck|lost|invalid|reject\w*|drops?|random\w*|sometimes|grows|climbs|exceeded|"
+                     r"warning|takes|bill|costs)\b")
 
 
 def first_sentences(text: str, limit: int = 320) -> str:
+    if "```" in text:  # a note quotes the first line of a pasted error, not the whole paste
+        before, _, rest = text.partition("```")
+        code = next((ln.strip() for ln in rest.splitlines()[1:] if ln.strip()), "")
+        text = f"{before.strip()} {code}".strip()
     out = ""
     for part in re.split(r"(?<=[.?!:])\s+", text.strip()):
         if out and len(out) + len(part) > limit:
@@ -387,14 +392,20 @@ def add_unfinished(convs: list[Conv], eps: list[Ep]) -> None:
     """The problem of an answer raised where it was not solved: a session interrupted before any diagnosis,
     a stand-up line or a Slack question about it. Real histories hold these before the session that fixed it;
     they share the problem's words (and error pastes) but not the answer."""
-    for e in eps:
+    for e, round_ in [(e, r) for r in (0, 1) for e in eps]:
         ask = next((d["text"] for k, d in e.steps if k == "user"), "")
         if not ask or any(ev in ask for ev in e.evidence):
             continue
-        rng = rng_for("unfinished", e.key)
+        rng = rng_for("unfinished", e.key, str(round_))
+        if round_:
+            rng.random()  # keep the draw sequence of round 0 apart from round 1
+        if round_ and rng.random() < 0.5:
+            continue  # a problem is often raised more than once before it is solved
         when = start_time(e.date, e.key) - timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
-        form = rng.random()
-        key = f"unfinished-{e.key}"
+        first = rng_for("unfinished", e.key, "0").random()
+        # the second mention takes the next form: interrupted session -> stand-up -> Slack question -> session
+        form = first if not round_ else (0.6 if first < 0.45 else 0.9 if first < 0.75 else 0.1)
+        key = f"unfinished-{e.key}" + (f"-{round_ + 1}" if round_ else "")
         if form < 0.45:
             look = rng.choice(filler.TEMPLATES)(PROJECTS[e.project] | {}, rng)[1]  # a first look with a tool
             steps = [Snap(), U(ask), A(rng.choice(["Let me look at the code involved first.", "Let me reproduce it before guessing.",
@@ -427,12 +438,12 @@ def add_filler(convs: list[Conv], echoes: dict[str, list[list]]) -> None:
 
     for name in sorted(PROJECTS):
         rng = rng_for("filler", name)
-        for i in range(14):
+        for i in range(12):
             key = f"filler-{name}-s{i:02d}"
             head, tail = noise_steps(rng)
             big = rng.random() < 0.15
             body = filler.filler_session(name, rng, 5 if big else 1, 12 if big else 5)
-            mine = echoes[name][i::14]  # this project's echoes spread over its 14 filler sessions
+            mine = echoes[name][i::12]  # this project's echoes spread over its 12 filler sessions
             for n, extra in enumerate(mine):
                 at = rng.randint(0, len(body))
                 while at < len(body) and body[at][0] != "user":
@@ -450,10 +461,10 @@ def add_filler(convs: list[Conv], echoes: dict[str, list[list]]) -> None:
             key = f"filler-{name}-export{i}"
             convs.append(Conv(key, "inbox:chat-exports.jsonl", name, start_time(None, key), steps=filler.chat_export(name, rng),
                               style=rng.choice(["md", "qa", "chat"])))
-        for i in range(3):
+        for i in range(2):
             key = f"filler-{name}-v1conv{i}"
             convs.append(Conv(key, "v1_conversation", name, start_time(None, key), steps=filler.filler_session(name, rng, 1, 2)))
-        for i in range(3):
+        for i in range(2):
             key = f"filler-{name}-refl{i}"
             convs.append(Conv(key, "reflection", name, start_time(None, key), text=unique(filler.reflection_note, name, rng), tags=(name,)))
         key = f"filler-{name}-e3conv"
@@ -900,9 +911,9 @@ All deliberate, all from this repository's code:
   and functions, and for every answer 2-4 *echoes* put the names from its queries and text (a file, a function, a
   config key, an error code) into other sessions of the project, about something else (a test for the function, a
   README row for the config key, an error seen again but benign this time). Echoes never state a value or a fix.
-- **The problem without the answer.** For most answers an earlier item raises the same problem in the user's own
-  words (and error paste) without solving it: a session interrupted before any diagnosis, a stand-up line ("still
-  on this one: ..."), or a Slack question. Short, on-topic, and not relevant.
+- **The problem without the answer.** For most answers one or two earlier items raise the same problem in the
+  user's own words (and the first line of an error paste) without solving it: a session interrupted before any
+  diagnosis, a stand-up line ("still on this one: ..."), or a Slack question. Short, on-topic, and not relevant.
 - **Abandoned attempt vs final decision.** Celery visibility timeout vs dramatiq (notify-worker), pgbouncer
   transaction vs session pooling (ledger-core), Spark on EMR vs polars (ml-features), socket.io sticky sessions vs
   ws (chat-gateway), SWR vs TanStack Query (storefront-web), CodePush vs EAS Update (mobile-app), the k-NN trial

@@ -85,7 +85,8 @@ def _short(func: str) -> str:
 
 
 def _src_files(P: dict) -> list[str]:
-    return [f for f in P["files"] if not f.startswith(("test", "src/test")) and "/test" not in f and not f.endswith(("toml", "json", "yml", "yaml", "mjs", "ipynb", "lock"))] or P["files"]
+    return [f for f in P["files"] if not f.startswith(("test", "src/test")) and "/test" not in f
+            and not f.endswith(("toml", "json", "yml", "yaml", "mjs", "ipynb", "lock", "Dockerfile", "Makefile", "Podfile", "gradle", ".md"))] or P["files"]
 
 
 TEST_SNIPPET = {
