@@ -10,8 +10,8 @@ a check that the set is neither trivial nor impossible for today's search.
    sha256(source \\x1f natural_key)[:32]) is stored and its text holds the episode's evidence.
 3. For every query ranks conversations two ways and computes Recall@1/5/10 and MRR (over the top 10)
    per category and overall:
-   - semantic: what `sb-pipeline search` does (the pipeline's embedder, the search matrix, best chunk per
-     conversation by cosine), in one process so the model loads once;
+   - semantic: what `sb-pipeline search` does (`--mode semantic` since hybrid search: the pipeline's embedder, the
+     search matrix, best chunk per conversation by cosine), in one process so the model loads once;
    - bm25: plain BM25 (bm25s, Lucene variant, k1=1.5, b=0.75, its default English stop words) over the same
      stored chunks (table conversation_chunks), a conversation scored by its best chunk.
    Both without the project filter (the main figure) and with it for queries that name a project.
@@ -72,8 +72,10 @@ def ingest(work: Path, dataset: Path, src: Path | None) -> float:
     proc = subprocess.run([str(exe), "run"], env=env, cwd=work, text=True, capture_output=True)
     sys.stderr.write(proc.stdout[-4000:])
     if proc.returncode != 0:
+        # A failed step outside the conversation flow (another engineer's new asset, the knowledge graph...) does
+        # not spoil the measurement: main() checks that every conversation is stored and every chunk embedded.
         sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"sb-pipeline run failed ({proc.returncode})")
+        sys.stderr.write(f"\nWARNING: sb-pipeline run exited {proc.returncode}; going on if the conversation flow is complete\n")
     return time.monotonic() - t0
 
 
@@ -124,7 +126,14 @@ class Semantic:
         self.matrix = load_search_matrix(conn, warehouse, self.model.model_id, cache)
 
     def search(self, queries: list[str], project_of: list[str | None], limit: int = 10) -> list[list[str]]:
-        from sb_pipeline.conversations.search import rank_conversations
+        try:
+            from sb_pipeline.conversations.search import rank_conversations
+        except ImportError:  # the hybrid-search pipeline: its Retriever in `semantic` mode (`search --mode semantic`)
+            from sb_pipeline.conversations.retrieval import Retriever
+
+            retriever = Retriever(self.matrix, None, self.model.embed)
+            return [[h.conversation_id for h in retriever.search(q, limit=limit, mode="semantic", project=p)]
+                    for q, p in zip(queries, project_of)]
 
         vecs = self.model.embed(queries)
         out = []
@@ -194,6 +203,7 @@ def main() -> None:
     ap.add_argument("--skip-ingest", action="store_true", help="reuse the warehouse already in --work")
     ap.add_argument("--json", type=Path, help="also write the figures (and per-query ranks) as JSON")
     ap.add_argument("--markdown", type=Path, help="also write the two tables as markdown")
+    ap.add_argument("--label", default="", help="a line for the markdown saying which pipeline was measured")
     ap.add_argument("--pipeline-src", type=Path, help="import sb_pipeline from this folder instead of the checkout "
                     "(e.g. an extract of `git archive HEAD` while the work tree is being edited)")
     args = ap.parse_args()
@@ -215,6 +225,9 @@ def main() -> None:
         semantic = Semantic(conn, warehouse, work / "cache")
         bm25 = BM25(conn)
         chunks = bm25.n
+        if semantic.matrix.vectors.shape[0] != chunks or labels["corpus_missing"]:
+            raise SystemExit(f"conversation flow incomplete: {len(labels['corpus_missing'])} conversations missing, "
+                             f"{semantic.matrix.vectors.shape[0]} of {chunks} chunks embedded")
     texts = [q["query"] for q in queries]
     runs = {}
     for name, engine in (("semantic", semantic), ("bm25", bm25)):
@@ -262,7 +275,8 @@ def main() -> None:
             f"`bench/retrieval_devset_sanity.py` on {time.strftime('%Y-%m-%d')}: {labels['warehouse_conversations']} conversations, "
             f"{chunks} chunks, model {semantic.model.model_id}. Semantic = what `sb-pipeline search` does; bm25 = plain BM25 "
             "(bm25s, Lucene, k1 1.5, b 0.75, English stop words) over the same chunks, best chunk per conversation. "
-            "Recall@k = share of a query's relevant conversations in the top k, averaged; MRR over the top 10.\n\n"
+            "Recall@k = share of a query's relevant conversations in the top k, averaged; MRR over the top 10."
+            + (f" {args.label}" if args.label else "") + "\n\n"
             + table(report["unfiltered"], f"all {len(queries)} queries, no project filter") + "\n\n"
             + table(report["filtered"], "queries that name a project, searched with that project as filter") + "\n",
             encoding="utf-8")
