@@ -140,6 +140,14 @@ def inbox_dir() -> Path:
     return _path_from_env("SB_INBOX_DIR", samples_dir() / "inbox")
 
 
+def own_inbox_dir() -> Path:
+    """Where the pipeline itself stores conversations it is handed (the MCP server's store_conversation): the
+    inbox when SB_INBOX_DIR is set, else `data/inbox/` (the default inbox is the shipped samples, never written);
+    the conversation flow reads it beside the inbox."""
+    explicit = os.environ.get("SB_INBOX_DIR", "").strip()
+    return Path(explicit).expanduser() if explicit else data_dir() / "inbox"
+
+
 def embedding_profile() -> str:
     """`fp32` (exact, the default) or `int8` (faster, approximate: see the README for its cost)."""
     return os.environ.get("SB_EMBEDDING_PROFILE", "").strip() or "fp32"

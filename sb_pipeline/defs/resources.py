@@ -72,6 +72,7 @@ class ConversationSourcesResource(dg.ConfigurableResource):
     transcripts_dir: str
     inbox_dir: str
     snapshot_dir: str
+    own_inbox_dir: str = ""  # where the pipeline stores what it is handed (MCP); read too when it is another folder
     source_timezone: str = "UTC"  # the zone of naive timestamps in Session Buddy's files
 
     def iter_batches(self, max_chars: int) -> Iterator[SourceRead]:
@@ -81,6 +82,13 @@ class ConversationSourcesResource(dg.ConfigurableResource):
         yield from reflection_db.iter_reflection_db(_path(self.reflection_db), self.snapshots(), tz, reflection_db.BATCH_ROWS)
         yield from transcripts.iter_transcripts(_path(self.transcripts_dir), max_chars, transcripts.BATCH_BYTES)
         yield from inbox.iter_inbox(_path(self.inbox_dir), tz, inbox.BATCH_ROWS)
+        own = self._own_inbox()
+        if own is not None and own.is_dir():
+            yield from inbox.iter_inbox(own, tz, inbox.BATCH_ROWS)
+
+    def _own_inbox(self) -> Path | None:
+        own = _path(self.own_inbox_dir) if self.own_inbox_dir.strip() else None
+        return None if own is None or own.resolve() == _path(self.inbox_dir).resolve() else own
 
     def snapshots(self) -> Path:
         return _path(self.snapshot_dir)
@@ -91,7 +99,9 @@ class ConversationSourcesResource(dg.ConfigurableResource):
 
     def watched(self) -> tuple[list[Path], list[tuple[Path, str]]]:
         """(files, (folder, pattern)) a sensor stats to tell that something changed."""
-        return [_path(self.reflection_db)], [(_path(self.transcripts_dir), "*.jsonl"), (_path(self.inbox_dir), "*.jsonl")]
+        folders = [(_path(self.transcripts_dir), "*.jsonl"), (_path(self.inbox_dir), "*.jsonl")]
+        own = self._own_inbox()
+        return [_path(self.reflection_db)], folders + ([(own, "*.jsonl")] if own is not None else [])
 
 
 class KnowledgeGraphSourceResource(dg.ConfigurableResource):
@@ -201,6 +211,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             reflection_db=_configured("SB_REFLECTION_DB", settings.reflection_db_path()),
             transcripts_dir=_configured("SB_TRANSCRIPTS_DIR", settings.transcripts_dir()),
             inbox_dir=_configured("SB_INBOX_DIR", settings.inbox_dir()),
+            own_inbox_dir=str(settings.own_inbox_dir()),
             snapshot_dir=snapshots, source_timezone=source_tz,
         ),
         "knowledge_graph_source": KnowledgeGraphSourceResource(

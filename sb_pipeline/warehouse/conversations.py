@@ -228,3 +228,22 @@ def stored_vectors(conn: duckdb.DuckDBPyConnection, text_hashes: list[str], mode
     frame = conn.sql("SELECT text_hash, embedding FROM conversation_embeddings WHERE model_id = ? "
                      "AND text_hash IN (SELECT unnest(?::VARCHAR[]))", params=[model_id, text_hashes]).pl()
     return dict(zip(frame["text_hash"].to_list(), frame["embedding"].to_numpy())) if frame.height else {}
+
+
+def projects(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every project conversations are filed under, sorted."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT project FROM conversations WHERE project IS NOT NULL ORDER BY 1").fetchall()]
+
+
+def conversation(conn: duckdb.DuckDBPyConnection, conversation_id: str) -> dict | None:
+    """One conversation's facts and text (None if there is no such id)."""
+    frame = conn.sql("SELECT conversation_id, source, natural_key, source_ref, kind, project, started_at, content, char_count, metadata "
+                     "FROM conversations WHERE conversation_id = ?", params=[conversation_id]).pl()
+    return frame.row(0, named=True) if frame.height else None
+
+
+def chunk_span(conn: duckdb.DuckDBPyConnection, conversation_id: str, ordinal: int) -> tuple[int, int] | None:
+    """(start_char, end_char) of one chunk of a conversation."""
+    rows = conn.execute("SELECT start_char, end_char FROM conversation_chunks WHERE conversation_id = ? AND ordinal = ?",
+                        [conversation_id, ordinal]).fetchall()
+    return rows[0] if rows else None
