@@ -16,6 +16,13 @@ a check that the set is neither trivial nor impossible for today's search.
      stored chunks (table conversation_chunks), a conversation scored by its best chunk.
    Both without the project filter (the main figure) and with it for queries that name a project.
 `pip install bm25s` into the venv first (a measurement-only dependency, not in pyproject.toml).
+
+While the work tree is being edited, measure a commit instead (the pipeline also reads its committed
+data/dagster_home/dagster.yaml and data/samples/MANIFEST.json from its own checkout):
+
+    mkdir -p /tmp/retr/src && git archive HEAD sb_pipeline pyproject.toml workspace.yaml \
+        data/dagster_home/dagster.yaml data/samples | tar -x -C /tmp/retr/src
+    .venv/bin/python bench/retrieval_devset_sanity.py --work /tmp/retr --pipeline-src /tmp/retr/src
 """
 
 from __future__ import annotations
