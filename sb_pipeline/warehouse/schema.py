@@ -10,7 +10,8 @@ import duckdb
 
 from sb_pipeline.constants import EMBEDDING_DIM
 
-SCHEMA_VERSION = 3  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables
+SCHEMA_VERSION = 4  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables;
+# 4: quality alerts carry their change point
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -170,6 +171,14 @@ DDL = [
         first_seen TIMESTAMPTZ NOT NULL, last_seen TIMESTAMPTZ NOT NULL, evidence JSON,
         PRIMARY KEY (project, metric)
     )""",
+    # --- quality alerts located by change point (schema 4, issue 13): when the level changed and how sure it is
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS change_at TIMESTAMPTZ",  # the first degraded run's time
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS change_run_id VARCHAR",  # and its Crackerjack result id
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS p_value DOUBLE",  # one-sided, search-adjusted
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS change_pct_low DOUBLE",  # 95 % interval of change_pct
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS change_pct_high DOUBLE",
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS runs_before INTEGER",
+    "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS runs_after INTEGER",
     "CREATE INDEX IF NOT EXISTS idx_chunks_conversation ON conversation_chunks(conversation_id)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_text_hash ON conversation_chunks(text_hash)",
 ]
