@@ -25,6 +25,7 @@ from sb_pipeline.health.files import detect_engine
 from sb_pipeline.health.stores import check_store
 from sb_pipeline.health.warehouse import check_warehouse
 from sb_pipeline.warehouse import connect
+from sb_pipeline.warehouse.schema import SCHEMA_VERSION
 from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, duckdb_held_open, materialization_metadata
 
 MODELS = REPO / "data" / "models"
@@ -167,7 +168,7 @@ def test_warehouse_stale_vectors_of_another_model(tmp_path):
     store = check_warehouse(path, current, lock_wait_seconds=0.5)
     assert store.extra["stale_vectors"] == 3 and store.extra["without_current_vector"]["conversation_chunks"] == 2
     assert store.extra["vectors_by_model"][current] == {"conversation_embeddings": 1}
-    assert store.extra["schema_version"] == 3 and {t.name: t.rows for t in store.tables}["conversation_embeddings"] == 4
+    assert store.extra["schema_version"] == SCHEMA_VERSION and {t.name: t.rows for t in store.tables}["conversation_embeddings"] == 4
     assert store.status == "warning" and any("3 stale vectors" in w for w in store.warnings)
     assert any("make run" in r for r in store.recommendations)
     with duckdb_held_open(path):
