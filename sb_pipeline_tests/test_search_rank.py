@@ -84,3 +84,18 @@ def test_snippet_centres_on_the_query_words():
     s = snippet(text, "alembic migration rollback")
     assert "alembic migration" in s and s.startswith("…") and len(s) <= 245
     assert snippet("short text", "x") == "short text"
+
+
+def test_conversation_ids_restrict_every_mode_even_below_the_first_depth():
+    """The filter the quality report uses for the sessions around a change: only the given conversations rank,
+    in all three modes, even when they sit below the `depth` best chunks of the whole index."""
+    n = 400
+    vectors = [unit([1, 0])] * n + [unit([0.2, 1]), unit([0.1, 1])]
+    texts = ["ruff lint ruff lint ruff lint"] * n + ["lint once", "nothing about it"]
+    r = retriever(vectors, [f"crowd{i}" for i in range(n)] + ["x", "y"], texts, query_vector=unit([1, 0]))
+    for mode in ("hybrid", "semantic", "lexical"):
+        hits = r.search("ruff lint", mode=mode, limit=5, conversation_ids={"x", "y"})
+        expected = ["x"] if mode == "lexical" else ["x", "y"]  # y has none of the words: no BM25 hit
+        assert [h.conversation_id for h in hits] == expected, mode
+    assert r.search("ruff lint", mode="hybrid", conversation_ids=[]) == []
+    assert len(r.search("ruff lint", mode="hybrid", limit=5)) == 5 and r.search("ruff lint", limit=1)[0].conversation_id.startswith("crowd")

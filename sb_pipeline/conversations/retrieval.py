@@ -17,7 +17,7 @@ Modes: `hybrid` (the default), `semantic` (cosine only: Session Buddy's search),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,31 +63,40 @@ class Retriever:
         self._rows = matrix.ids.select("chunk_id", "conversation_id").with_row_index("row")
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", project: str | None = None,
-               kind: str | None = None, min_score: float | None = None) -> list[Hit]:
+               kind: str | None = None, min_score: float | None = None,
+               conversation_ids: Collection[str] | None = None) -> list[Hit]:
+        """`conversation_ids`, when given, restricts the ranking to those conversations (e.g. a project's sessions
+        in a time range: the sessions around a quality change)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if mode != "semantic" and self.lexical is None:
             raise LexicalIndexUnavailable("the lexical index is missing or behind the warehouse: materialize "
                                           "conversation_lexical_index (make run), or search with --mode semantic")
-        cosine = self._cosine(query, project, kind) if mode != "lexical" else None
-        lexical = self._bm25(query, project, kind, limit) if mode != "semantic" else pl.DataFrame(schema=_LEX)
+        only = None if conversation_ids is None else list(conversation_ids)
+        cosine = self._cosine(query, project, kind, only) if mode != "lexical" else None
+        lexical = self._bm25(query, project, kind, limit, only) if mode != "semantic" else pl.DataFrame(schema=_LEX)
         chunks = self._candidates(cosine, lexical, mode, limit)
         return _best_per_conversation(chunks, limit, min_score)
 
-    def _cosine(self, query: str, project: str | None, kind: str | None) -> np.ndarray:
+    def _cosine(self, query: str, project: str | None, kind: str | None, only: list[str] | None = None) -> np.ndarray:
         scores = np.asarray(self.matrix.vectors @ self.embed([query])[0].astype(np.float32), dtype=np.float32)
         if project is not None or kind is not None:
             scores[~self.matrix.mask(project, kind)] = -np.inf
+        if only is not None:
+            scores[~self._rows["conversation_id"].is_in(only).to_numpy()] = -np.inf
         return scores
 
-    def _bm25(self, query: str, project: str | None, kind: str | None, limit: int) -> pl.DataFrame:
+    def _bm25(self, query: str, project: str | None, kind: str | None, limit: int, only: list[str] | None = None) -> pl.DataFrame:
         """The best chunks by BM25: `depth` of them, more while they belong to fewer than `limit` conversations."""
         words = tokens(query, fold_plurals=self.fusion.fold_plurals)
         boosts = {w: self.fusion.identifier_boost for w in words if _is_identifier(w)} if self.fusion.identifier_boost != 1 else None
         depth = self.fusion.depth
         while True:
             hits = self.lexical.search(words, depth, project=project, kind=kind, boosts=boosts)
-            if hits.height < depth or hits["conversation_id"].n_unique() >= limit:
+            exhausted = hits.height < depth
+            if only is not None:
+                hits = hits.filter(pl.col("conversation_id").is_in(only))
+            if exhausted or hits["conversation_id"].n_unique() >= limit:
                 return hits
             depth *= 8
 

@@ -10,7 +10,7 @@ missing or behind the warehouse, hybrid search answers with the vectors alone an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +54,7 @@ class SearchSession:
         return self._model
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", project: str | None = None, kind: str | None = None,
-               min_score: float | None = None) -> Answer:
+               min_score: float | None = None, conversation_ids: Collection[str] | None = None) -> Answer:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if not query or not query.strip():
@@ -62,12 +62,14 @@ class SearchSession:
         retriever = self._current()
         notice = None
         try:
-            hits = retriever.search(query, limit=limit, mode=mode, project=project, kind=kind, min_score=min_score)
+            hits = retriever.search(query, limit=limit, mode=mode, project=project, kind=kind, min_score=min_score,
+                                    conversation_ids=conversation_ids)
         except LexicalIndexUnavailable:
             if mode == "lexical":
                 raise
             notice, mode = STALE_INDEX, "semantic"
-            hits = retriever.search(query, limit=limit, mode=mode, project=project, kind=kind, min_score=min_score)
+            hits = retriever.search(query, limit=limit, mode=mode, project=project, kind=kind, min_score=min_score,
+                                    conversation_ids=conversation_ids)
         with connect(self.warehouse, read_only=True, wait_seconds=self.wait_seconds) as conn:
             details = store.search_details(conn, [h.chunk_id for h in hits])
         return Answer(query, mode, [_result(h, details[h.chunk_id], query) for h in hits if h.chunk_id in details], notice)

@@ -247,3 +247,18 @@ def chunk_span(conn: duckdb.DuckDBPyConnection, conversation_id: str, ordinal: i
     rows = conn.execute("SELECT start_char, end_char FROM conversation_chunks WHERE conversation_id = ? AND ordinal = ?",
                         [conversation_id, ordinal]).fetchall()
     return rows[0] if rows else None
+
+
+def conversations_between(conn: duckdb.DuckDBPyConnection, project: str, start: datetime, end: datetime) -> pl.DataFrame:
+    """A project's conversations that started in [start, end], oldest first: conversation_id, started_at, kind,
+    source, source_ref and the first non-blank line of the content as its title (at most 120 characters)."""
+    return conn.sql(
+        """SELECT conversation_id, started_at, kind, source, source_ref,
+                  left(trim(regexp_extract(content, '\\S[^\\n]*', 0)), 120) AS title
+           FROM conversations WHERE project = ? AND started_at BETWEEN ? AND ?
+           ORDER BY started_at, conversation_id""", params=[project, start, end]).pl()
+
+
+def project_conversation_count(conn: duckdb.DuckDBPyConnection, project: str) -> int:
+    """How many conversations the warehouse holds for a project (0: none ingested for it)."""
+    return conn.execute("SELECT count(*) FROM conversations WHERE project = ?", [project]).fetchall()[0][0]
