@@ -10,8 +10,8 @@ import duckdb
 
 from sb_pipeline.constants import EMBEDDING_DIM
 
-SCHEMA_VERSION = 4  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables;
-# 4: quality alerts carry their change point
+SCHEMA_VERSION = 5  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables;
+# 4: quality alerts carry their change point; 5: relationship probabilities, candidates and co-mentions
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -107,8 +107,8 @@ DDL = [
         source_rank_in_target INTEGER,
         target_rank_in_source INTEGER,
         mutual_knn BOOLEAN NOT NULL,
-        rule VARCHAR NOT NULL,                 -- observation:<verb> | type_pair+mutual | band:very_similar | similarity
-        confidence VARCHAR NOT NULL,           -- high | medium | low, from the rule's measured precision
+        rule VARCHAR NOT NULL,                 -- how relation_type was chosen: observation:<verb> | type_pair+mutual | band:very_similar | untyped
+        confidence VARCHAR NOT NULL,           -- high | medium | low: the band of p_related (>= 0.8, >= 0.5, below)
         evidence JSON,
         threshold DOUBLE,
         model_id VARCHAR NOT NULL,
@@ -179,6 +179,26 @@ DDL = [
     "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS change_pct_high DOUBLE",
     "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS runs_before INTEGER",
     "ALTER TABLE quality_alerts ADD COLUMN IF NOT EXISTS runs_after INTEGER",
+    # --- relationships a user can trust (schema 5, issue 12): a probability on every edge, the candidates below
+    # the publication cut (same columns), and the entity names found in each conversation chunk (co-mention)
+    "ALTER TABLE discovered_relationships ADD COLUMN IF NOT EXISTS p_related DOUBLE",  # confidence = its band
+    "ALTER TABLE discovered_relationships ADD COLUMN IF NOT EXISTS relationship_model_id VARCHAR",
+    """CREATE TABLE IF NOT EXISTS relationship_candidates (  -- discovered_relationships' columns, p_related below the cut
+        edge_id VARCHAR PRIMARY KEY, source_entity_id VARCHAR NOT NULL, target_entity_id VARCHAR NOT NULL,
+        source_name VARCHAR NOT NULL, target_name VARCHAR NOT NULL, source_type VARCHAR NOT NULL, target_type VARCHAR NOT NULL,
+        relation_type VARCHAR NOT NULL, directed BOOLEAN NOT NULL, similarity DOUBLE NOT NULL,
+        source_rank_in_target INTEGER, target_rank_in_source INTEGER, mutual_knn BOOLEAN NOT NULL, rule VARCHAR NOT NULL,
+        confidence VARCHAR NOT NULL, evidence JSON, threshold DOUBLE, model_id VARCHAR NOT NULL,
+        source_text_hash VARCHAR NOT NULL, target_text_hash VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
+        discovered_at TIMESTAMPTZ NOT NULL, p_related DOUBLE, relationship_model_id VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS chunk_name_mentions (  -- an entity name (names.name_key) found whole in a chunk
+        chunk_id VARCHAR NOT NULL, conversation_id VARCHAR NOT NULL, name_key VARCHAR NOT NULL, mentions INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS chunk_mention_scans (  -- chunks already scanned for every key in mention_name_keys
+        chunk_id VARCHAR NOT NULL, conversation_id VARCHAR NOT NULL, scanned_at TIMESTAMPTZ NOT NULL
+    )""",
+    "CREATE TABLE IF NOT EXISTS mention_name_keys (name_key VARCHAR PRIMARY KEY, added_at TIMESTAMPTZ NOT NULL)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_conversation ON conversation_chunks(conversation_id)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_text_hash ON conversation_chunks(text_hash)",
 ]
