@@ -39,6 +39,16 @@ wasnt cant wont
 """.split())
 
 
+SPAN_PATTERN = _SPAN.pattern  # for vectorised matchers (polars' regex engine reads the same class)
+SPAN_EDGES = _EDGE
+
+
+def spans(text: str) -> list[str]:
+    """The case-folded spans of `text`, each compound whole (`acme-api`, `settings.py`, `src/app.py`) and
+    never split, sentence punctuation stripped: what a name matcher compares whole names against."""
+    return [s for s in (span.strip(_EDGE).lower() for span in _SPAN.findall(text)) if s]
+
+
 def tokens(text: str, fold_plurals: bool = False) -> list[str]:
     """The search tokens of `text`, in order, repeats kept (BM25 counts them)."""
     out: list[str] = []
