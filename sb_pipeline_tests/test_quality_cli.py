@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from sb_pipeline.cli import app
 from sb_pipeline.defs.quality.assets import crackerjack_source, quality_alerts, quality_report, quality_statistics, quality_trends
-from sb_pipeline.defs.resources import QualityResource, WarehouseResource
-from sb_pipeline_tests.conftest import SAMPLES, materialization_metadata
+from sb_pipeline.defs.resources import EmbedderResource, QualityResource, WarehouseResource
+from sb_pipeline_tests.conftest import REPO, SAMPLES, materialization_metadata
 
 SEED_KEYS = ["report_generated", "analysis_period_days", "total_records", "database_path", "summary", "metric_trends",
              "command_statistics", "quality_alerts", "project_insights", "performance_metrics", "recommendations"]
@@ -54,13 +54,16 @@ def test_html_file_and_missing_database(tmp_path):
 def test_the_asset_writes_dated_files_linked_from_metadata(tmp_path):
     resources = {"warehouse": WarehouseResource(database=str(tmp_path / "w.duckdb")),
                  "quality": QualityResource(crackerjack_db=str(SAMPLES / "crackerjack_integration.db"), snapshot_dir=str(tmp_path / "s"),
-                                            reports_dir=str(tmp_path / "reports"), as_of=AS_OF)}
+                                            reports_dir=str(tmp_path / "reports"), as_of=AS_OF),
+                 "embedder": EmbedderResource(model_dir=str(REPO / "data" / "models"))}
     result = dg.materialize([crackerjack_source, quality_trends, quality_alerts, quality_statistics, quality_report],
                             resources=resources, instance=dg.DagsterInstance.ephemeral())
     assert result.success
     meta = materialization_metadata(result, "quality_report")
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["quality-2026-11-20.html", "quality-2026-11-20.json", "quality-2026-11-20.md"]
     assert meta["alerts"] == 2 and meta["dashboard"].startswith("file://") and "Quality Alerts" in meta["summary"]
+    assert meta["alerts_with_sessions"] == 0  # the warehouse holds no conversations: each alert says so
+    assert "no conversations for project session-buddy in the warehouse" in meta["summary"]
 
 
 def test_project_aliases_place_the_dot_runs(monkeypatch):

@@ -113,8 +113,11 @@ def test_degradation_alerts_with_band():
     assert crit.schema == pl.Schema(ALERT_SCHEMA)
     r = crit.row(0, named=True)
     assert r["severity"] == "critical" and r["change_pct"] < -25 and r["p_value"] < 0.05
-    assert (r["recent_points"], r["baseline_points"]) == (10, 20)
-    assert json.loads(r["evidence"])["test"].startswith("Mann-Whitney")
+    assert (r["runs_before"], r["runs_after"]) == (20, 10)  # the change point is the first of the last 10 runs
+    pts = series(step_down(80, 56))
+    assert (r["change_at"], r["change_run_id"]) == (pts["observed_at"][20], "run20")
+    assert r["change_pct_low"] <= r["change_pct"] <= r["change_pct_high"] < -25
+    assert "Mann-Whitney" in json.loads(r["evidence"])["test"]
     warn = detect_alerts(series(step_down(80, 68)), AS_OF, 14)  # 15% drop
     assert warn["severity"].to_list() == ["warning"]
     custom = detect_alerts(series(step_down(80, 68)), AS_OF, 14, bands=((20, "critical"),))

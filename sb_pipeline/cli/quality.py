@@ -35,9 +35,14 @@ def quality_report(
     alert_threshold: float | None = typer.Option(None, "--alert-threshold", help="Smallest drop (%) that can alert (default 5)"),
     db_path: str | None = typer.Option(None, "--db-path", help="crackerjack_integration.db (default SB_CRACKERJACK_DB)"),
     as_of: str | None = typer.Option(None, "--as-of", help="ISO 8601 instant the window ends at (default SB_AS_OF or now)"),
+    metric: str | None = typer.Option(None, "--metric", help="With --project: one series' full story (chart data, "
+                                                             "change point, test, sessions)"),
+    sessions_before: float = typer.Option(2.0, "--sessions-before", min=0, help="Days of sessions listed before a change"),
+    sessions_after: float = typer.Option(1.0, "--sessions-after", min=0, help="Days of sessions listed after a change"),
 ) -> None:
     """The weekly quality report from Crackerjack's database, computed directly (read-only, from a copy).
-    Alert status (new / ongoing / resolved) compares with the same report one week earlier."""
+    Alert status (new / ongoing / resolved) compares with the same report one week earlier. Each alert lists the
+    project's sessions around its change from the pipeline's warehouse (SB_WAREHOUSE), when there is one."""
     from datetime import timedelta
 
     from sb_pipeline.quality.alerts import detect_alerts, lifecycle
@@ -68,17 +73,57 @@ def quality_report(
     frames = normalise(read, known_roots=aliases)
     name = project_key(project) if project else None
     bands = _alert_bands(alert_threshold)
-    before = detect_alerts(frames.points, end - timedelta(days=7), days, bands=bands, recent_days=min(7.0, days / 2))
-    now = detect_alerts(frames.points, end, days, bands=bands, recent_days=min(7.0, days / 2))
+    before = detect_alerts(frames.points, end - timedelta(days=7), days, bands=bands)
+    now = detect_alerts(frames.points, end, days, bands=bands)
     alerts = lifecycle(before, now, end)
     if name:
         alerts = alerts.filter(alerts["project"] == name)
-    report = build_report(frames.runs, frames.points, alerts, end, days, project=name, database_path=str(path),
-                          alert_threshold=alert_threshold)
-    text = {"markdown": lambda: render_markdown(report), "json": lambda: json.dumps(report, indent=2, default=str) + "\n",
-            "html": lambda: render_html(report, frames.points, alerts, end, days)}[fmt]()
+    window = (sessions_before, sessions_after)
+    if metric is not None:
+        if not name:
+            console.print("[red]--metric needs --project[/red]")
+            raise typer.Exit(2)
+        text = _story(frames.points, alerts, end, days, name, metric, bands, window, fmt)
+    else:
+        sessions = _sessions(alerts.filter(alerts["status"] != "resolved"), window)
+        report = build_report(frames.runs, frames.points, alerts, end, days, project=name, database_path=str(path),
+                              alert_threshold=alert_threshold, sessions=sessions)
+        text = {"markdown": lambda: render_markdown(report), "json": lambda: json.dumps(report, indent=2, default=str) + "\n",
+                "html": lambda: render_html(report, frames.points, alerts, end, days)}[fmt]()
     if output:
         Path(output).expanduser().write_text(text, encoding="utf-8")
         console.print(f"wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+def _sessions(alerts, window: tuple[float, float]) -> dict:
+    """The sessions around each alert's change, from the pipeline's warehouse (the model loads only if needed)."""
+    from sb_pipeline.defs.quality.sessions import sessions_for_alerts
+    from sb_pipeline.embedding import load_embedder
+
+    profile = settings.embedding_profile()
+    return sessions_for_alerts(alerts, settings.warehouse_path(), settings.lexical_index_dir(),
+                               lambda: load_embedder(profile=profile), *window, cache_dir=settings.cache_dir())
+
+
+def _story(points, alerts, end, days, project: str, metric: str, bands, window, fmt: str) -> str:
+    """One series: its runs, the located change (alerting or not, and why), the test and the sessions around it."""
+    import polars as pl
+
+    from sb_pipeline.quality.render_html import render_story_html
+    from sb_pipeline.quality.story import render_story, series_points, series_story
+
+    rows = alerts.filter((pl.col("project") == project) & (pl.col("metric") == metric)).to_dicts()
+    alert = rows[0] if rows else None
+    story = series_story(points, alert, end, days, project, metric, bands=bands)
+    change = story["change_point"]
+    if change is not None:
+        at = pl.Series([change["change_at"]]).str.to_datetime(time_zone="UTC")
+        story["sessions"] = _sessions(pl.DataFrame({"project": [project], "metric": [metric], "change_at": at}),
+                                      window).get((project, metric))
+    if fmt == "json":
+        return json.dumps(story, indent=2, default=str) + "\n"
+    if fmt == "html":
+        return render_story_html(story, series_points(points, end, days, project, metric), end, days)
+    return render_story(story)

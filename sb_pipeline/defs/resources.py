@@ -132,7 +132,8 @@ class QualityResource(dg.ConfigurableResource):
     reports_dir: str
     as_of: str = ""
     window_days: float = 30.0
-    recent_days: float = 7.0  # the part of the window compared with the rest (a weekly report's week)
+    sessions_before_days: float = 2.0  # an alert lists the project's sessions from this long before its change_at
+    sessions_after_days: float = 1.0  # ... to this long after it
     project_aliases: str = ""  # JSON {path or prefix: project}, see settings.quality_project_aliases
 
     def read(self):

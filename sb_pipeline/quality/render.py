@@ -1,27 +1,23 @@
-"""Markdown, HTML (plotly, offline) and files for the quality report dict of ``report.build_report``.
+"""Markdown and files for the quality report dict of ``report.build_report`` (the HTML is in ``render_html``).
 
 - ``render_markdown``: the seed's layout; never crashes on an empty window (None prints as "n/a") and says
-  "no data in window" instead.
-- ``render_html``: one self-contained page. The plotly.js bundle is embedded ONCE (the first figure uses
-  ``include_plotlyjs=True``, the others ``False``), so the page opens offline; no CDN, no ``<script src>``.
-  One chart per project x metric: the points over time (older formula era in grey), the Theil-Sen line over
-  the latest era, and, where an alert is active, the recent window shaded red with the severity in the title.
+  "no data in window" instead. Each alert says when its level changed and lists the same project's sessions
+  around that time (or why there are none).
 - ``write_report_files``: ``quality-<YYYY-MM-DD>.md/.json/.html`` in a folder.
 """
 
 from __future__ import annotations
 
-import html as htmllib
 import json
 import datetime as dt
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import polars as pl
+from sb_pipeline.quality.context import headline, markdown_lines
+from sb_pipeline.quality.render_html import render_html
+from sb_pipeline.quality.trends import utc
 
-from sb_pipeline.quality.alerts import default_recent_days
-from sb_pipeline.quality.trends import KEYS, theil_sen, utc, window
+__all__ = ["render_html", "render_markdown", "write_report_files"]
 
 SEVERITY_ICON = {"critical": "🔴", "warning": "🟡", "info": "🔵"}
 DIRECTION_ICON = {"improving": "📈", "declining": "📉", "stable": "➡️"}
@@ -36,11 +32,19 @@ def _short(path: str, width: int = 50) -> str:
     return path if len(path) <= width else "..." + path[-(width - 3):]
 
 
-def _alert_lines(alerts: list[dict]) -> list[str]:
+def _alert_lines(alerts: list[dict], with_sessions: bool = True) -> list[str]:
+    """One line per alert (first_seen: the first report that raised it), then when the level changed and the
+    sessions around that time."""
     lines = []
     for a in alerts:
         lines.append(f"- {SEVERITY_ICON.get(a['severity'], '⚪')} **{a['severity'].upper()}** ({a['status']}) "
                      f"`{a['project']}` {a['metric_type']}: {a['message']} — since {a['first_seen'] or 'n/a'}")
+        if with_sessions and a.get("change_at"):
+            ci = a.get("change_ci_pct")
+            p = "p < 1e-06" if a["p_value"] == 0 else f"p = {a['p_value']:.3g}"
+            test = f"{p}, {a['runs_before']} runs before / {a['runs_after']} after" + (
+                f", change {ci[0]:+.1f} to {ci[1]:+.1f} % (95 %)" if ci else "")
+            lines += [f"  - {headline(a)} ({test}; first degraded run `{a['change_run_id']}`)", *markdown_lines(a.get("sessions"), "    ")]
     return lines
 
 
@@ -83,7 +87,7 @@ def _quality_alerts(report: dict) -> list[str]:
     active, resolved = report["quality_alerts"], report.get("resolved_alerts", [])
     body = _alert_lines(active) if active else ["✅ No quality alerts"]
     if resolved:
-        body += ["", "Resolved since the previous run:", *_alert_lines(resolved)]
+        body += ["", "Resolved since the previous run:", *_alert_lines(resolved, with_sessions=False)]
     return _section("## 🚨 Quality Alerts", body)
 
 
@@ -146,104 +150,6 @@ def _recommendations(report: dict) -> list[str]:
 def _footer(report: dict) -> list[str]:
     return ["---", f"*Report generated from {report['database_path'] or 'n/a'} "
             f"(schema {report.get('schema_version', 'n/a')})*", ""]
-
-
-def _table(rows: list[dict], columns: list[str]) -> str:
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{htmllib.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{htmllib.escape('' if r.get(c) is None else str(r.get(c)))}</td>" for c in columns)
-        + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1200px}table{border-collapse:collapse;"
-       "margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}th{background:#eee}"
-       ".chart{border:1px solid #ddd;margin:1em 0;padding:.3em}")
-
-
-def _series_figure(g: pl.DataFrame, project: str, metric: str, end: datetime, days: float, alert: dict | None):
-    import plotly.graph_objects as go
-
-    era = g["formula_era"][-1]
-    latest, older = g.filter(pl.col("formula_era") == era), g.filter(pl.col("formula_era") != era)
-    fig = go.Figure()
-    if older.height:
-        fig.add_trace(go.Scatter(x=[t.isoformat() for t in older["observed_at"]], y=older["value"].to_list(),
-                                 mode="markers", name=f"{project} / {metric} ({older['formula_era'][0]}, old formula)",
-                                 marker={"color": "#aaa"}))
-    fig.add_trace(go.Scatter(x=[t.isoformat() for t in latest["observed_at"]], y=latest["value"].to_list(),
-                             mode="lines+markers", name=f"{project} / {metric}"))
-    x = np.array([(t - end).total_seconds() / 86400.0 for t in latest["observed_at"]])
-    y = latest["value"].to_numpy()
-    slope, _low, _high = theil_sen(x, y)
-    if slope is not None:
-        intercept = float(np.median(y - slope * x))
-        xs = [float(x.min()), float(x.max())]
-        fig.add_trace(go.Scatter(x=[(end + timedelta(days=v)).isoformat() for v in xs],
-                                 y=[intercept + slope * v for v in xs], mode="lines",
-                                 name=f"Theil-Sen {slope:+.3f}/day", line={"dash": "dash", "color": "#555"}))
-    title = f"{project} / {metric}"
-    if alert is not None:
-        split = end - timedelta(days=default_recent_days(days))
-        fig.add_vrect(x0=split.isoformat(), x1=end.isoformat(), fillcolor="red", opacity=0.12, line_width=0)
-        title += f" — {alert['severity'].upper()} ({alert.get('status', 'new')}): {alert['change_pct']:+.1f}%"
-    fig.update_layout(title=title, height=320, margin={"l": 40, "r": 20, "t": 50, "b": 30},
-                      xaxis={"range": [(end - timedelta(days=days)).isoformat(), end.isoformat()]},
-                      yaxis={"title": metric}, legend={"orientation": "h"})
-    return fig
-
-
-def render_html(report: dict, points: pl.DataFrame, alerts: pl.DataFrame | None, as_of: datetime, days: float) -> str:
-    """A self-contained dashboard page (see the module docstring)."""
-    end = utc(as_of)
-    w = window(points, end, days)
-    if report.get("project"):
-        w = w.filter(pl.col("project") == report["project"])
-    s = report["summary"]
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Crackerjack quality {htmllib.escape(report['as_of'])}"
-             f"</title><style>{CSS}</style></head><body>",
-             "<h1>Crackerjack Quality Dashboard</h1>",
-             f"<p>as_of {htmllib.escape(report['as_of'])} (UTC), window {htmllib.escape(str(days))} days"
-             + (f", project <b>{htmllib.escape(report['project'])}</b>" if report.get("project") else "") + "</p>"]
-    if w.is_empty() and not s["total_records"]:
-        parts.append(f"<p><b>No data in window</b> ({htmllib.escape((end - timedelta(days=days)).isoformat())}, "
-                     f"{htmllib.escape(end.isoformat())}].</p></body></html>")
-        return "".join(parts)
-    parts += ["<h2>Summary</h2>", _table([s], list(s.keys())), "<h2>Quality alerts</h2>"]
-    alert_cols = ["severity", "status", "project", "metric_type", "change_percentage", "previous_value",
-                  "current_value", "first_seen", "message"]
-    parts.append(_table(report["quality_alerts"] + report.get("resolved_alerts", []), alert_cols)
-                 if report["quality_alerts"] or report.get("resolved_alerts") else "<p>✅ No quality alerts</p>")
-    parts += ["<h2>Recommendations</h2><ul>", *[f"<li>{htmllib.escape(r)}</li>" for r in report["recommendations"]],
-              "</ul>", "<h2>Metric trends</h2>"]
-    active = {}
-    if alerts is not None and alerts.height:
-        live = alerts.filter(pl.col("status") != "resolved") if "status" in alerts.columns else alerts
-        active = {(r["project"], r["metric"]): r for r in live.to_dicts()}
-    first = True
-    series = w.partition_by(KEYS, as_dict=True, maintain_order=True)
-    rank = {"critical": 0, "warning": 1, "info": 2}
-    # Alerting series first (worst first), then the rest in name order: the page opens on what needs doing.
-    ordered = sorted(series, key=lambda key: (rank.get(active[key]["severity"], 3) if key in active else 4, key))
-    for project, metric in ordered:
-        g = series[(project, metric)]
-        fig = _series_figure(g, project, metric, end, days, active.get((project, metric)))
-        div = fig.to_html(full_html=False, include_plotlyjs=first, div_id=f"chart-{project}-{metric}")
-        first = False
-        parts.append(f"<div class='chart'><h3>{htmllib.escape(project)} / {htmllib.escape(metric)}</h3>{div}</div>")
-    if w.is_empty():
-        parts.append("<p>No metric points in window.</p>")
-    parts += ["<h2>Command statistics</h2>",
-              _table(report["command_statistics"], list(report["command_statistics"][0].keys())
-                     if report["command_statistics"] else []),
-              "<h2>Project insights</h2>",
-              _table([{"project": k, **v} for k, v in report["project_insights"].items()],
-                     ["project", "executions", "success_rate", "avg_execution_time", "first_run", "last_run",
-                      "days_active"]),
-              f"<footer><p>Source: {htmllib.escape(report['database_path'] or 'n/a')}</p></footer></body></html>"]
-    return "".join(parts)
 
 
 def write_report_files(report: dict, markdown: str, html: str, folder: Path | str,

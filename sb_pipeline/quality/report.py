@@ -15,7 +15,10 @@ Decisions (documented, differ from the seed):
   previous_value (0.0 if previous is 0); ``direction`` is our Theil-Sen direction (CI excludes 0, >= 3 points),
   not the sign of a two-mean difference; ``strength`` is the seed's (|%| > 5 strong, > 1 moderate, else weak).
 - ``quality_alerts`` are our active lifecycle rows (status new/ongoing); ``resolved_alerts`` the resolved ones.
-  ``previous_value`` is the baseline median, ``change_percentage`` the signed relative change of medians.
+  ``previous_value`` / ``current_value`` are the levels before and after the located change point (medians, pass
+  rates for build_status), ``change_percentage`` their signed relative change; new keys follow the seed's:
+  ``change_at``, ``change_run_id``, ``runs_before``, ``runs_after``, ``p_value``, ``change_ci_pct`` and
+  ``sessions`` (the same project's sessions around the change, see ``context``; also in ``evidence``).
   ``alert_threshold`` (the seed's ``--alert-threshold``), when given, drops active alerts whose |change| is
   below it (severity bands stay those of ``alerts.detect_alerts``).
 - ``project_insights`` is a dict keyed by the normalised project key (seed: raw ``working_directory``) and,
@@ -37,7 +40,7 @@ from sb_pipeline.quality.trends import series_trends, utc
 __all__ = ["SCHEMA_VERSION", "build_report", "recommendations", "render_html", "render_markdown",
            "write_report_files"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: alerts carry change_at, the test, the interval and the sessions around the change
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 FAILURE_SHARE = 0.3
 SLOW_SECONDS = 30.0
@@ -143,7 +146,14 @@ def metric_trends(trends: pl.DataFrame) -> dict:
     return out
 
 
-def _alert_dict(r: dict) -> dict:
+def _num(r: dict, key: str, digits: int = 2):
+    value = r.get(key)
+    return None if value is None or value != value else round(float(value), digits)  # NaN (a 0 baseline) -> None
+
+
+def _alert_dict(r: dict, sessions: dict | None = None) -> dict:
+    """The seed's alert keys, then ours: the change point, the test, and the sessions around the change (also in
+    the evidence) when the caller looked them up."""
     pct = r["change_pct"]
     verb = "declined" if pct < 0 else "improved"
     status = r.get("status", "new")
@@ -151,6 +161,9 @@ def _alert_dict(r: dict) -> dict:
         evidence = json.loads(r["evidence"]) if r.get("evidence") else None
     except (TypeError, ValueError):
         evidence = r.get("evidence")
+    if isinstance(evidence, dict) and sessions is not None:
+        evidence["sessions"] = sessions
+    low, high = _num(r, "change_pct_low"), _num(r, "change_pct_high")
     return {
         "severity": r["severity"],
         "status": status,
@@ -164,6 +177,13 @@ def _alert_dict(r: dict) -> dict:
         "first_seen": st.iso(r.get("first_seen")),
         "last_seen": st.iso(r.get("last_seen")),
         "evidence": evidence,
+        "change_at": st.iso(r.get("change_at")),
+        "change_run_id": r.get("change_run_id"),
+        "runs_before": r.get("runs_before"),
+        "runs_after": r.get("runs_after"),
+        "p_value": _num(r, "p_value", 6),
+        "change_ci_pct": None if low is None or high is None else [low, high],
+        "sessions": sessions,
     }
 
 
@@ -176,9 +196,11 @@ def build_report(
     project: str | None = None,
     database_path: str = "",
     alert_threshold: float | None = None,
+    sessions: dict | None = None,
 ) -> dict:
     """The report dict (see the module docstring for its keys and decisions). ``alerts_lifecycle`` is a
-    ``lifecycle`` frame (or a bare ``detect_alerts`` frame: every row active, status "new")."""
+    ``lifecycle`` frame (or a bare ``detect_alerts`` frame: every row active, status "new"). ``sessions``:
+    {(project, metric): context dict} from the wiring (``context`` module), for the active alerts."""
     end = utc(as_of)
     name = st.project_name(project)
     pts = st.point_window(points, end, days, name)
@@ -205,7 +227,8 @@ def build_report(
         "summary": summ,
         "metric_trends": metric_trends(trends),
         "command_statistics": cmd.to_dicts(),
-        "quality_alerts": [_alert_dict(r) for r in sorted(_rows(active), key=order)],
+        "quality_alerts": [_alert_dict(r, (sessions or {}).get((r["project"], r["metric"])))
+                           for r in sorted(_rows(active), key=order)],
         "project_insights": {r.pop("project"): r for r in insights.to_dicts()},
         "performance_metrics": perf,
         "recommendations": recommendations(active, trends, cmd, perf),
@@ -215,7 +238,7 @@ def build_report(
         "improvements": [
             {"project": r["project"], "metric_type": r["metric"], "change_percentage": _r2(r["change_pct"]),
              "previous_value": _r2(r["baseline_value"]), "current_value": _r2(r["current_value"]),
-             "p_value": round(r["p_value"], 6)}
+             "p_value": round(r["p_value"], 6), "change_at": st.iso(r["change_at"])}
             for r in _rows(improved)
         ],
         "resolved_alerts": [_alert_dict(r) for r in sorted(_rows(resolved), key=order)],

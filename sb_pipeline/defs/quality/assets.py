@@ -13,7 +13,8 @@ import polars as pl
 
 from sb_pipeline.defs.automation import DOWNSTREAM_POLICY, ROOT_POLICY
 from sb_pipeline.defs.metadata import markdown_table
-from sb_pipeline.defs.resources import QualityResource, WarehouseResource
+from sb_pipeline.defs.quality.sessions import sessions_for_alerts
+from sb_pipeline.defs.resources import EmbedderResource, QualityResource, WarehouseResource
 from sb_pipeline.quality.alerts import detect_alerts, improvements, lifecycle
 from sb_pipeline.quality.normalise import normalise
 from sb_pipeline.quality.render import render_html, render_markdown, write_report_files
@@ -95,21 +96,23 @@ def quality_trends(context: dg.AssetExecutionContext, quality: QualityResource, 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=["quality_metric_points"], **DOWNSTREAM_POLICY)
 def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Degradations a busy developer can trust: a practical drop of the recent part of the window against
-    the rest (info 5-10 %, warning 10-25 %, critical > 25 %) AND a one-sided Mann-Whitney test with enough
-    points on each side. Improvements never alert. Each (project, metric) carries new / ongoing / resolved
-    across runs, so the weekly report says what changed."""
+    """Degradations a busy developer can trust: per series, the most recent change point in the window
+    (sb_pipeline/quality/changepoints.py), its drop in a practical band (info 5-10 %, warning 10-25 %,
+    critical > 25 %) AND a one-sided, search-adjusted rank test. Each alert records change_at (the first
+    degraded run), the levels with an interval, the p-value and the runs on each side. Improvements never
+    alert. Each (project, metric) carries new / ongoing / resolved across runs."""
     as_of = quality.as_of_instant()
     with warehouse.get_connection() as conn:
         points = store.all_points(conn)
-        current = detect_alerts(points, as_of, quality.window_days, recent_days=quality.recent_days)
+        current = detect_alerts(points, as_of, quality.window_days)
         states = lifecycle(store.previous_alerts(conn), current, as_of)
         store.replace_alerts(conn, states)
-    better = improvements(points, as_of, quality.window_days, recent_days=quality.recent_days)
+    better = improvements(points, as_of, quality.window_days)
     status = dict(states.group_by("status").len().iter_rows()) if states.height else {}
     severity = dict(states.filter(states["status"] != "resolved").group_by("severity").len().iter_rows()) if states.height else {}
     lines = [f"- **{r['severity']}** ({r['status']}) {r['project']} / {r['metric']}: {r['change_pct']:+.1f} % "
-             f"({r['baseline_value']:.1f} → {r['current_value']:.1f})" for r in states.iter_rows(named=True)]
+             f"({r['baseline_value']:.1f} → {r['current_value']:.1f}) since {_day(r['change_at'])}, p {_p(r['p_value'])}, "
+             f"{r['runs_before']} runs before / {r['runs_after']} after" for r in states.iter_rows(named=True)]
     return dg.MaterializeResult(metadata={
         "as_of": dg.MetadataValue.text(as_of.isoformat()),
         "alerts_active": dg.MetadataValue.int(int(status.get("new", 0) + status.get("ongoing", 0))),
@@ -120,6 +123,14 @@ def quality_alerts(context: dg.AssetExecutionContext, quality: QualityResource, 
         "improvements": dg.MetadataValue.int(better.height),
         "alerts": dg.MetadataValue.md("\n".join(lines) or "✅ No quality alerts"),
     })
+
+
+def _day(value) -> str:
+    return "n/a" if value is None else value.date().isoformat()
+
+
+def _p(value) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
 
 
 @dg.multi_asset(
@@ -157,13 +168,18 @@ def quality_statistics(context: dg.AssetExecutionContext, quality: QualityResour
 @dg.asset(group_name=GROUP, kinds={"html", "markdown"}, pool=WRITE_POOL,
           deps=["quality_alerts", "quality_trends", "command_statistics", "project_insights", "performance_metrics"],
           **DOWNSTREAM_POLICY)
-def quality_report(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def quality_report(context: dg.AssetExecutionContext, quality: QualityResource, warehouse: WarehouseResource,
+                   embedder: EmbedderResource) -> dg.MaterializeResult:
     """`data/reports/quality-<date>.md`, `.json` (the seed monitor's keys, for existing consumers) and `.html`
-    (a self-contained dashboard: a trend chart per project x metric with alert markers, opens offline)."""
+    (a self-contained dashboard: a trend chart per project x metric with the change point marked, opens offline).
+    Each alert lists the same project's sessions around its change_at, ranked by the project's search (the
+    conversations as the warehouse holds them when the report runs)."""
     as_of, days = quality.as_of_instant(), quality.window_days
     with warehouse.get_connection(read_only=True) as conn:
         runs, points, alerts = store.all_runs(conn), store.all_points(conn), store.previous_alerts(conn)
-    report = build_report(runs, points, alerts, as_of, days, database_path=quality.crackerjack_db)
+    sessions = sessions_for_alerts(alerts, warehouse.path, warehouse.lexical_index_path, embedder.get,
+                                   quality.sessions_before_days, quality.sessions_after_days)
+    report = build_report(runs, points, alerts, as_of, days, database_path=quality.crackerjack_db, sessions=sessions)
     markdown = render_markdown(report)
     files = write_report_files(report, markdown, render_html(report, points, alerts, as_of, days), quality.reports())
     return dg.MaterializeResult(metadata={
@@ -173,6 +189,8 @@ def quality_report(context: dg.AssetExecutionContext, quality: QualityResource, 
         "json": dg.MetadataValue.path(str(files["json"])),
         "markdown": dg.MetadataValue.path(str(files["md"])),
         "alerts": dg.MetadataValue.int(len(report["quality_alerts"])),
+        "alerts_with_sessions": dg.MetadataValue.int(sum(bool(a["sessions"] and a["sessions"]["sessions"])
+                                                         for a in report["quality_alerts"])),
         "recommendations": dg.MetadataValue.int(len(report["recommendations"])),
         "as_of": dg.MetadataValue.text(as_of.isoformat()),
     })
