@@ -23,7 +23,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from sb_pipeline.quality.changepoints import MIN_RUNS, PENALTY, SMALL, Shift, judge
+from sb_pipeline.quality.changepoints import MIN_BEFORE, MIN_RUNS, PENALTY, SMALL, Shift, judge
 from sb_pipeline.quality.trends import KEYS, latest_era, utc, window
 
 BANDS = ((5.0, "info"), (10.0, "warning"), (25.0, "critical"))
@@ -125,7 +125,7 @@ def _compare(points: pl.DataFrame, as_of: datetime, days: float, bands, alpha: f
         w = latest_era(w)
         merge_pct = min(lo for lo, _ in bands)
         for (project, metric), g in w.group_by(KEYS, maintain_order=True):
-            if g.height < 2 * MIN_RUNS:
+            if g.height < MIN_BEFORE + MIN_RUNS:
                 continue  # too few runs for any change to be judged
             binary = metric in BINARY_METRICS
             shift = judge(g["value"].to_numpy(), binary, merge_pct, worse=worse, penalty=penalty, small=small)

@@ -41,7 +41,8 @@ import numpy as np
 import ruptures
 from scipy import stats
 
-MIN_RUNS = 3  # runs in a regime, and on each side of a judged change
+MIN_RUNS = 3  # runs in a regime, and after a judged change
+MIN_BEFORE = 3  # runs before a judged change (5 was tried: fewer drops found, as many false alerts)
 MAX_POINTS = 400  # longer series are located and judged on block medians
 PENALTY = 1.0  # chosen on the development series (bench/alert_quality.py --tune, seed 7); see the README
 FIRST_PERMUTATIONS, MORE_PERMUTATIONS = 99, 900  # two-stage Monte Carlo p-value
@@ -139,10 +140,22 @@ def _z_all_splits(r: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 def best_split(span: np.ndarray, worse: bool) -> int:
-    """The split k (>= MIN_RUNS runs on each side) whose Mann-Whitney statistic is the most extreme in the
-    asked direction; the earliest of equals."""
+    """The split k (>= MIN_BEFORE runs before, >= MIN_RUNS after) whose Mann-Whitney statistic is the most
+    extreme in the asked direction; the earliest of equals."""
     r = stats.rankdata(span * (1.0 if worse else -1.0))
-    return MIN_RUNS + int(np.argmax(_z_all_splits(r[None, :], MIN_RUNS, len(r) - MIN_RUNS)[0]))
+    return MIN_BEFORE + int(np.argmax(_z_all_splits(r[None, :], MIN_BEFORE, len(r) - MIN_RUNS)[0]))
+
+
+def first_changed(points: np.ndarray, split: int, merge_pct: float, binary: bool, worse: bool) -> int:
+    """The split moved past leading runs that are not themselves changed by at least ``merge_pct`` % of the
+    level before it (so change_at is the first degraded run, and two bad runs after a good one are not three)."""
+    if binary:
+        return split
+    base = level(points[:split], binary)
+    changed = (points < base * (1 - merge_pct / 100)) if worse else (points > base * (1 + merge_pct / 100))
+    while split < len(points) and not changed[split]:
+        split += 1
+    return split
 
 
 def search_adjusted_p(before: np.ndarray, after: np.ndarray, worse: bool) -> tuple[float, float]:
@@ -151,7 +164,7 @@ def search_adjusted_p(before: np.ndarray, after: np.ndarray, worse: bool) -> tup
     pooled = np.concatenate([before, after]) * (1.0 if worse else -1.0)
     r = stats.rankdata(pooled)
     m, k = len(r), len(before)
-    lo, hi = MIN_RUNS, m - MIN_RUNS
+    lo, hi = MIN_BEFORE, m - MIN_RUNS
     observed = float(_z_all_splits(r[None, :], k, k)[0, 0])
     if np.all(r == r[0]):
         return 1.0, 0.0
@@ -202,11 +215,12 @@ def _exact_p(before: np.ndarray, after: np.ndarray, worse: bool) -> float:
 
 
 def _t_p(before: np.ndarray, after: np.ndarray, worse: bool) -> float:
-    """One-sided pooled two-sample t-test: how large the shift is against the series' own noise."""
+    """One-sided Yuen (trimmed) two-sample t-test: how large the shift is against the series' own noise."""
     with warnings.catch_warnings():  # constant samples (e.g. a planted flat drop) warn of precision loss
         warnings.simplefilter("ignore", RuntimeWarning)
-        p = stats.ttest_ind(after, before, alternative="less" if worse else "greater", trim=TRIM).pvalue
-    return 1.0 if np.isnan(p) else float(p)
+        result = stats.ttest_ind(after, before, trim=TRIM)
+    t = float(result.statistic) * (-1.0 if worse else 1.0)
+    return 1.0 if np.isnan(t) else float(stats.t.sf(t, result.df))
 
 
 def noise_sd(values: np.ndarray) -> float:
@@ -229,7 +243,7 @@ def judge(values: np.ndarray, binary: bool, merge_pct: float, worse: bool = True
     """The most recent change in the asked direction, judged (see the module docstring), or None when the
     series has no such change or too few runs. ``values`` are in time order."""
     values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2 * MIN_RUNS:
+    if len(values) < MIN_BEFORE + MIN_RUNS:
         return None
     points, starts = _blocks(values, binary)
     parts = regimes(points, segment(points, penalty), merge_pct, binary)
@@ -238,15 +252,15 @@ def judge(values: np.ndarray, binary: bool, merge_pct: float, worse: bool = True
     if i is None:
         return None
     b0, (b1, _), (c0, _), (a0, _) = 0, parts[i + 1], parts[i + 1], parts[-1]
-    if i + 2 == len(parts):  # one change: the split is placed where the rank statistic is best
-        b1 = c0 = a0 = best_split(points, worse)
+    if i + 2 == len(parts):  # one change: the split is placed where the rank statistic is best, then on the
+        b1 = c0 = a0 = first_changed(points, best_split(points, worse), merge_pct, binary, worse)  # first changed run
     run = lambda block: int(starts[block]) if block < len(starts) else len(values)  # noqa: E731
     before, after = values[run(b0):run(b1)], values[run(a0):]
-    if len(before) < MIN_RUNS or len(after) < MIN_RUNS:
+    if len(before) < MIN_BEFORE or len(after) < MIN_RUNS:
         return None
     rank_p, z = search_adjusted_p(points[b0:b1], points[a0:], worse)
     short = len(before) + len(after) < small
-    splits = len(before) + len(after) - 2 * MIN_RUNS + 1
+    splits = len(before) + len(after) - MIN_BEFORE - MIN_RUNS + 1
     noise_p = min(1.0, splits * (_exact_p(before, after, worse) if binary else _t_p(before, after, worse)))
     lb, la = level(before, binary), level(after, binary)
     low, high = _interval(before, after, binary, lb)

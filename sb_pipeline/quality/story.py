@@ -13,7 +13,7 @@ from datetime import datetime
 import polars as pl
 
 from sb_pipeline.quality.alerts import ALPHA, BANDS, BINARY_METRICS, MIN_EFFECT, band
-from sb_pipeline.quality.changepoints import MIN_RUNS, Shift, judge
+from sb_pipeline.quality.changepoints import MIN_BEFORE, MIN_RUNS, Shift, judge
 from sb_pipeline.quality.context import headline, markdown_lines, note
 from sb_pipeline.quality.trends import latest_era, utc, window
 
@@ -26,7 +26,7 @@ def series_points(points: pl.DataFrame, as_of: datetime, days: float, project: s
 
 def located_change(g: pl.DataFrame, metric: str, bands=BANDS) -> tuple[Shift | None, str]:
     """The most recent drop (else rise) judged, and a direction word."""
-    if g.height < 2 * MIN_RUNS:
+    if g.height < MIN_BEFORE + MIN_RUNS:
         return None, "none"
     values, merge = g["value"].to_numpy(), min(lo for lo, _ in bands)
     for worse, word in ((True, "drop"), (False, "rise")):
@@ -38,7 +38,7 @@ def located_change(g: pl.DataFrame, metric: str, bands=BANDS) -> tuple[Shift | N
 
 def verdict(shift: Shift | None, direction: str, runs: int, bands=BANDS, alpha: float = ALPHA) -> str:
     if shift is None:
-        return f"too few runs to judge ({runs} < {2 * MIN_RUNS})" if runs < 2 * MIN_RUNS else "no change point in the window"
+        return f"too few runs to judge ({runs} < {MIN_BEFORE + MIN_RUNS})" if runs < MIN_BEFORE + MIN_RUNS else "no change point in the window"
     size = -shift.change_pct if direction == "drop" else shift.change_pct
     severity = band(size, bands)
     if shift.p_value >= alpha:
