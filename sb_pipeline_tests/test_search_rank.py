@@ -99,3 +99,16 @@ def test_conversation_ids_restrict_every_mode_even_below_the_first_depth():
         assert [h.conversation_id for h in hits] == expected, mode
     assert r.search("ruff lint", mode="hybrid", conversation_ids=[]) == []
     assert len(r.search("ruff lint", mode="hybrid", limit=5)) == 5 and r.search("ruff lint", limit=1)[0].conversation_id.startswith("crowd")
+
+
+def test_passage_aggregation_lifts_a_conversation_that_discusses_the_query_in_several_chunks():
+    vectors = [unit([0.9, 0.44]), unit([0.8, 0.6]), unit([0.95, 0.31])]
+    texts = ["retry storm after the deploy", "the retry storm was the client's backoff", "standup: retry storm again"]
+    plain = retriever(vectors, ["session", "session", "note"], texts, query_vector=unit([1, 0]), fusion=Fusion(weight=0.6))
+    assert plain.search("retry storm")[0].conversation_id == "note"  # its one chunk is the single best
+    lifted = retriever(vectors, ["session", "session", "note"], texts, query_vector=unit([1, 0]),
+                       fusion=Fusion(weight=0.6, second_chunk=0.6))
+    hits = lifted.search("retry storm")
+    assert [h.conversation_id for h in hits] == ["session", "note"]
+    assert hits[1].score == plain.search("retry storm")[0].score  # a single chunk gets nothing added
+    assert lifted.search("retry storm", mode="lexical")[0].score == plain.search("retry storm", mode="lexical")[0].score

@@ -117,26 +117,26 @@ def sync(read: Callable[[], ContextManager[duckdb.DuckDBPyConnection]], folder: 
     return SyncResult(docs=wanted.len(), added=added, deleted=len(gone), rebuilt=rebuilt, generation=generation)
 
 
-def in_memory(chunks: pl.DataFrame) -> "LexicalIndex":
+def in_memory(chunks: pl.DataFrame, fold_plurals: bool = False) -> "LexicalIndex":
     """An index held in memory of `chunks` (chunk_id, conversation_id, text, project, kind): for measuring
     retrieval on a labelled corpus without touching any warehouse."""
     import tantivy
 
     index = tantivy.Index(_schema())
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-    _add(writer, chunks.select(chunk_keys(chunks["chunk_id"]), "chunk_id", "conversation_id", "text", "project", "kind"))
+    _add(writer, chunks.select(chunk_keys(chunks["chunk_id"]), "chunk_id", "conversation_id", "text", "project", "kind"), fold_plurals)
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
     return LexicalIndex(index)
 
 
-def _add(writer, frame: pl.DataFrame) -> None:
+def _add(writer, frame: pl.DataFrame, fold_plurals: bool = False) -> None:
     import tantivy
 
     for key, chunk_id, conversation_id, text, project, kind in frame.iter_rows():
         writer.add_document(tantivy.Document(key=key, chunk_id=chunk_id, conversation_id=conversation_id,
-                                             text=" ".join(tokens(text)), project=project or "", kind=kind))
+                                             text=" ".join(tokens(text, fold_plurals)), project=project or "", kind=kind))
 
 
 def _held_keys(index) -> set[int]:
