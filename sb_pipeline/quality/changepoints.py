@@ -47,6 +47,7 @@ MAX_POINTS = 400  # longer series are located and judged on block medians
 PENALTY = 1.0  # chosen on the development series (bench/alert_quality.py --tune, seed 7); see the README
 FIRST_PERMUTATIONS, MORE_PERMUTATIONS = 99, 900  # two-stage Monte Carlo p-value
 PERMUTATION_SEED = 20261120
+SAMPLED_PAIRS = 20_000  # pairwise differences for the interval of a long series (fixed seed)
 SMALL = 12  # pooled runs below which the noise test judges (permutations cannot reach 0.05 there); tuned
 TRIM = 0.2  # Yuen's trimmed t-test: 20 % of each tail set aside, so one wild run in five cannot hide a drop
 
@@ -85,9 +86,12 @@ def _blocks(values: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
     if n <= MAX_POINTS:
         return values, np.arange(n)
     starts = np.linspace(0, n, MAX_POINTS + 1).astype(int)[:-1]
-    reduce = np.add.reduceat(values, starts) / np.diff(np.append(starts, n)) if binary else \
-        np.array([np.median(part) for part in np.split(values, starts[1:])])
-    return reduce, starts
+    sizes = np.diff(np.append(starts, n))
+    if binary:
+        return np.add.reduceat(values, starts) / sizes, starts
+    grid = np.full((MAX_POINTS, int(sizes.max())), np.nan)  # one row per block, padded: one vectorised median
+    grid[np.repeat(np.arange(MAX_POINTS), sizes), np.arange(n) - np.repeat(starts, sizes)] = values
+    return np.nanmedian(grid, axis=1), starts
 
 
 def segment(values: np.ndarray, penalty: float = PENALTY) -> list[int]:
@@ -182,7 +186,7 @@ def search_adjusted_p(before: np.ndarray, after: np.ndarray, worse: bool) -> tup
 
 def _interval(before: np.ndarray, after: np.ndarray, binary: bool, base: float) -> tuple[float, float]:
     """95 % interval of (after - before) in % of ``base``: Newcombe's (Wilson) for pass rates, else the
-    Hodges-Lehmann (Moses) interval from the pairwise differences (sampled beyond 250,000 pairs)."""
+    Hodges-Lehmann (Moses) interval from the pairwise differences (sampled beyond SAMPLED_PAIRS)."""
     if binary:
         ok_b, ok_a = int((before > 0).sum()), int((after > 0).sum())
         lb, ub = stats.binomtest(ok_b, len(before)).proportion_ci(method="wilson")
@@ -193,16 +197,17 @@ def _interval(before: np.ndarray, after: np.ndarray, binary: bool, base: float) 
         scale = 100.0
     else:
         nb, na = len(before), len(after)
-        if nb * na > 250_000:
+        if nb * na > SAMPLED_PAIRS:
             rng = np.random.default_rng(PERMUTATION_SEED)
-            diffs = np.sort(rng.choice(after, 250_000) - rng.choice(before, 250_000))
+            diffs = rng.choice(after, SAMPLED_PAIRS) - rng.choice(before, SAMPLED_PAIRS)
         else:
-            diffs = np.sort((after[:, None] - before[None, :]).ravel())
+            diffs = (after[:, None] - before[None, :]).ravel()
         pairs = len(diffs)
         reach = 1.959963984540054 * np.sqrt(nb * na * (nb + na + 1) / 12.0) * pairs / (nb * na)
         lo_i = int(np.clip(np.floor(pairs / 2 - reach), 0, pairs - 1))
         hi_i = int(np.clip(np.ceil(pairs / 2 + reach) - 1, 0, pairs - 1))
-        low, high, scale = diffs[lo_i], diffs[hi_i], 1.0
+        low, high = np.partition(diffs, (lo_i, hi_i))[[lo_i, hi_i]]
+        scale = 1.0
     if base == 0:
         return float("nan"), float("nan")
     return float(low * scale / abs(base) * 100.0), float(high * scale / abs(base) * 100.0)
