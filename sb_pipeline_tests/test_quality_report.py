@@ -138,6 +138,13 @@ def test_json_keys_order_and_serialisable(report):
         ("acb", "lint_score", "critical", "new")
     assert alert["change_percentage"] < -25 and alert["first_seen"] == AS_OF.isoformat()
     assert isinstance(alert["evidence"], dict)
+    seed_alert_keys = ["severity", "metric_type", "message", "current_value", "previous_value", "change_percentage", "timestamp"]
+    assert set(seed_alert_keys) <= set(alert) and alert["timestamp"] == AS_OF.isoformat()
+    # issue 13: the change point (the acb lint level fell from the 21st daily point, 9.5 days before as_of)
+    assert alert["change_at"] == (AS_OF - timedelta(days=9.5)).isoformat() and alert["change_run_id"] == "p20"
+    assert (alert["runs_before"], alert["runs_after"]) == (20, 10) and alert["p_value"] < 0.05
+    assert alert["change_ci_pct"][0] <= alert["change_percentage"] <= alert["change_ci_pct"][1]
+    assert alert["sessions"] is None  # not looked up: the caller passed none
 
 
 def test_project_filter_reaches_everything(frames):

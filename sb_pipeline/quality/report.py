@@ -174,6 +174,7 @@ def _alert_dict(r: dict, sessions: dict | None = None) -> dict:
         "current_value": _r2(r["current_value"]),
         "previous_value": _r2(r["baseline_value"]),
         "change_percentage": _r2(pct),
+        "timestamp": st.iso(r.get("last_seen")),  # the seed's key: when the alert was (last) raised
         "first_seen": st.iso(r.get("first_seen")),
         "last_seen": st.iso(r.get("last_seen")),
         "evidence": evidence,
