@@ -18,9 +18,11 @@ series' level shifted and then judging the shift; this module does the same in t
    the direction asked for (a drop for alerts, a rise for improvements). A later rise that brings the level
    back within the band therefore ends the alert. "Every run before", not just the previous segment: the
    segments' ends were chosen by the data, and comparing two of them would test noise that PELT itself
-   picked out. The test is one-sided: the rank test is the standardised Mann-Whitney statistic at the split
-   with a permutation p-value of the BEST split's statistic over every split of the pooled runs
-   (>= ``MIN_RUNS`` each side), so it accounts for having searched for the split (for 0/100 metrics an exact
+   picked out. With a single change the split is where the rank statistic is best, moved on to the first run
+   that is itself changed by the smallest band (``first_changed``: change_at is the first degraded run).
+   The test is one-sided: the rank test is the standardised Mann-Whitney statistic at the split with a
+   permutation p-value of the BEST split's statistic over every split of the pooled runs (>= ``MIN_BEFORE``
+   before, >= ``MIN_RUNS`` after), so it accounts for having searched for the split (for 0/100 metrics an exact
    Monte Carlo conditional test of two proportions). After searching, permutations of fewer than ``SMALL``
    runs can hardly reach p < 0.05 (six runs never can), so a series that short is judged by the noise test
    instead: Yuen's trimmed t (Fisher's exact test for 0/100 metrics) at the split, times the number of splits
