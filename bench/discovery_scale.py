@@ -16,6 +16,11 @@ BLAS threads: whatever numpy's OpenBLAS uses (2 on the 2-core dev machine); Duck
 
     .venv/bin/python bench/discovery_scale.py [--sizes 10000 50000 100000] [--k 5] [--block 1024]
         [--sql-size 10000] [--no-sql]
+    .venv/bin/python bench/discovery_scale.py --features [--sizes 10000 100000]   # the whole discovery step
+
+`--features` runs `discovery.discover` as the asset does (exact top-10 lists, each entity's 5 nearest as
+candidates plus names, containment and co-mentions, every feature, p_related, relation types, evidence JSON) on
+a synthetic graph (`synthetic_graph`) with the vectors above, and reports its wall time and the child's peak RSS.
 """
 
 from __future__ import annotations
@@ -60,6 +65,56 @@ def child_ours(n: int, k: int, block: int) -> dict:
     return {"seconds": seconds, "rss_delta": maxrss() - before, "traced_peak": peak, "check": int(idx[0, 0])}
 
 
+def synthetic_graph(n: int, seed: int = 0):
+    """n entities as discovery sees them: names (families share a prefix, some names are everyday words),
+    types, observations (a third name another entity, half of those after a verb), a source graph of n/3
+    random edges and co-mentions from n conversations naming 2-4 entities each."""
+    import polars as pl
+
+    from sb_pipeline.knowledge_graph.comention import co_mentions
+
+    rng = np.random.default_rng(seed)
+    words = ["make", "core", "api", "patch", "config", "docs"]
+    names = [words[i] if i < len(words) else f"fam{i % 997}-pkg{i}" + ("-tests" if i % 7 == 0 else "") for i in range(n)]
+    types = np.array(["project", "library", "service", "test", "concept", "tool", "file", "person"])[rng.integers(0, 8, n)]
+    other = rng.integers(0, n, n)
+    verbs = np.array(["uses", "depends on", "calls", "bumped"])[rng.integers(0, 4, n)]
+    observations = [[f"{names[i]} does things", f"{verbs[i]} {names[other[i]]} since last year"] if i % 3 == 0 else [f"{names[i]} does things"]
+                    for i in range(n)]
+    entities = pl.DataFrame({"entity_id": [f"e{i:07d}" for i in range(n)], "name": names, "entity_type": types.tolist(),
+                             "observations": observations, "text_hash": [f"h{i}" for i in range(n)]},
+                            schema={"entity_id": pl.Utf8, "name": pl.Utf8, "entity_type": pl.Utf8, "observations": pl.List(pl.Utf8),
+                                    "text_hash": pl.Utf8})
+    src, dst = rng.integers(0, n, n // 3), rng.integers(0, n, n // 3)
+    width = rng.integers(2, 5, n)
+    conv = np.repeat(np.arange(n), width)
+    mentions = pl.DataFrame({"conversation_id": conv.astype(str), "chunk_id": conv.astype(str), "e": rng.integers(0, n, conv.size)}).unique()
+    return entities, (src, dst), co_mentions(mentions, n, n)
+
+
+def child_features(n: int, k: int, block: int) -> dict:
+    """The whole discovery step at scale: exact top-10 lists, then candidates, every feature, p_related,
+    relation types and the evidence JSON (discovery.discover), as the asset runs them."""
+    from sb_pipeline.knowledge_graph.calibration import null_thresholds
+    from sb_pipeline.knowledge_graph.discovery import discover
+    from sb_pipeline.knowledge_graph.features import GraphInputs
+    from sb_pipeline.knowledge_graph.model import load_model
+    from sb_pipeline.knowledge_graph.neighbors import exact_topk
+
+    x = random_unit(n)
+    entities, source, comentions = synthetic_graph(n)
+    model = load_model()
+    before = maxrss()
+    t0 = time.perf_counter()
+    idx, sims = exact_topk(x, 10, block=block)
+    t1 = time.perf_counter()
+    calibration = null_thresholds(x, entities["entity_type"].to_list(), quantile=0.95)
+    edges = discover(GraphInputs(entities, x, idx, sims, source, comentions), calibration, model, k)
+    t2 = time.perf_counter()
+    return {"seconds": t2 - t0, "topk_seconds": t1 - t0, "features_seconds": t2 - t1, "rss_delta": maxrss() - before,
+            "peak_rss": maxrss(), "traced_peak": None, "candidates": edges.height, "published": int(edges["published"].sum())}
+
+
 def child_sql(n: int, k: int, block: int) -> dict:
     import duckdb
     import polars as pl
@@ -101,11 +156,20 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=1024)
     ap.add_argument("--sql-size", type=int, default=10_000)
     ap.add_argument("--no-sql", action="store_true")
+    ap.add_argument("--features", action="store_true", help="the whole discovery step (features, p_related) instead")
     ap.add_argument("--child", nargs=4, metavar=("METHOD", "N", "K", "BLOCK"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         method, n, k, block = args.child[0], *map(int, args.child[1:])
-        print(json.dumps((child_ours if method == "ours" else child_sql)(n, k, block)))
+        print(json.dumps({"ours": child_ours, "sql": child_sql, "features": child_features}[method](n, k, block)))
+        return
+    if args.features:
+        print(f"discovery with features (exact top-10, max {args.k} per entity, candidates, features, p_related, evidence)")
+        print(f"{'n':>8} {'total s':>8} {'top-k s':>8} {'features s':>10} {'candidates':>10} {'published':>9} {'peak RSS MiB':>12}")
+        for n in args.sizes:
+            r = run_child("features", n, args.k, args.block)
+            print(f"{n:>8} {r['seconds']:>8.1f} {r['topk_seconds']:>8.1f} {r['features_seconds']:>10.1f} {r['candidates']:>10} "
+                  f"{r['published']:>9} {r['peak_rss'] / MiB:>12.0f}")
         return
 
     results = [("exact_topk (numpy)", n, run_child("ours", n, args.k, args.block)) for n in args.sizes]

@@ -20,7 +20,7 @@ import pytest
 from sb_pipeline.definitions import defs
 from sb_pipeline_tests.conftest import REPO
 
-KG_FLOW = ("kg_entities", "entity_embeddings", "discovered_relationships", "graph_connectivity")
+KG_FLOW = ("kg_entities", "entity_embeddings", "entity_mentions", "discovered_relationships", "graph_connectivity")
 
 
 def sb_variables(folder: Path, **overrides: str) -> dict[str, str]:

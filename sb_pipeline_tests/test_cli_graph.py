@@ -25,7 +25,6 @@ from sb_pipeline_tests.defs_runner import materialize, sample_graph, sb_env
 MANIFEST = json.loads((SAMPLES / "KG_MANIFEST.json").read_text())
 SCALARS = ("entities", "edges", "source_edges", "discovered_edges", "connectivity_ratio", "avg_degree", "isolated_entities",
            "isolated_share", "embedding_coverage", "components", "largest_component_share", "health")
-CONFIDENCE_ORDER = {"source": 0, "high": 1, "medium": 2, "low": 3}
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +71,14 @@ def test_graph_json_is_the_latest_graph_metrics_row(graph_warehouse, monkeypatch
 
     # ...and those figures describe this warehouse, with Session Buddy's formulas.
     wh = graph_warehouse
-    (entities,), (source,), (discovered,) = (warehouse_rows(wh, f"SELECT count(*) FROM {t}")[0] for t in
-                                             ("kg_entities", "kg_source_relationships", "discovered_relationships"))
-    assert (report["entities"], report["source_edges"], report["discovered_edges"]) == (entities, source, discovered) == (310, 18, 938)
+    (entities,), (source,), (discovered,), (candidates,) = (warehouse_rows(wh, f"SELECT count(*) FROM {t}")[0] for t in (
+        "kg_entities", "kg_source_relationships", "discovered_relationships", "relationship_candidates"))
+    assert (report["entities"], report["source_edges"]) == (entities, source) == (310, 18)
+    assert report["discovered_edges"] == discovered and 250 <= discovered <= 320  # published: p_related >= 0.5 (measured 282)
+    assert report["candidates"] == candidates > discovered  # the rest, counted beside them, never in the ratio
+    kinds = dict(warehouse_rows(wh, "SELECT k, count(*) FROM (SELECT unnest(CAST(json_extract(evidence, '$.kinds') AS VARCHAR[])) AS k "
+                                    "FROM discovered_relationships) GROUP BY k"))
+    assert report["evidence_kinds"] == kinds and kinds["mention"] > 200 and kinds["similarity"] > 0
     assert report["edges"] == source + discovered
     assert report["connectivity_ratio"] == round(report["edges"] / entities, 3)
     assert report["avg_degree"] == round(2 * report["edges"] / entities, 3)
@@ -95,7 +99,8 @@ def test_graph_table_names_every_figure(graph_warehouse):
     extra = json.loads(row["report"])
     lines = out.stdout.splitlines()
     assert f"knowledge graph: {row['health']}" in out.stdout
-    for key in [k for k in SCALARS if k not in ("isolated_share", "health")] + ["entity_types", "relation_types", "degree_distribution"]:
+    for key in [k for k in SCALARS if k not in ("isolated_share", "health")] + ["candidates", "entity_types", "relation_types",
+                                                                                 "evidence_kinds", "degree_distribution"]:
         value = str(row[key] if key in row else extra[key])
         assert any(f" {key} " in line and f" {value} " in line for line in lines), (key, value, out.stdout)
     flat = " ".join(out.stdout.split())
@@ -174,6 +179,7 @@ def test_related_lists_the_source_and_the_stated_relationships_with_evidence(gra
         evidence = json.loads(edge["evidence"])
         assert (edge["relation_type"], edge["direction"], edge["confidence"], edge["rule"]) == (
             t["relation_type"], "out", "high", f"observation:{t['sb_pattern']}"), edge
+        assert edge["p_related"] >= 0.8 and edge["why"].startswith(f'acme-api says "{t["observation"]}"')
         assert evidence["observation"] == t["observation"] and evidence["observed_by"] == got["entity"]["entity_id"]
         assert "observation" in evidence["admitted_by"] and 0 < edge["similarity"] < 1
     # a prose mention is not a relationship ("considered kafka ... but dropped the idea")
@@ -183,9 +189,14 @@ def test_related_lists_the_source_and_the_stated_relationships_with_evidence(gra
     assert {r["other"] for r in rels} <= set(names.values())
     assert len(rels) == len({r["other"] for r in rels}), "one row per related entity"
 
-    # best evidence first: source, then high, medium, low; within a level, the most similar first
-    ranks = [(CONFIDENCE_ORDER[r["confidence"]], -(r["similarity"] or 0.0)) for r in rels]
-    assert ranks == sorted(ranks)
+    # the source's first, then the most probable
+    ranks = [(r["origin"] != "source", -(r["p_related"] or 0.0)) for r in rels]
+    assert ranks == sorted(ranks) and all(r["p_related"] >= 0.5 for r in rels if r["origin"] == "discovered")
+    # --candidates adds the pairs below the cut, with the same columns
+    more = related_json("acme-api", "--candidates")["relationships"]
+    below = [r for r in more if r["origin"] == "candidate"]
+    assert below and all(r["p_related"] < 0.5 and r["confidence"] == "low" for r in below)
+    assert [r for r in more if r["origin"] != "candidate"] == rels
     # and they are exactly the warehouse's rows touching acme-api
     eid = got["entity"]["entity_id"]
     (discovered,) = warehouse_rows(graph_warehouse, "SELECT count(*) FROM discovered_relationships WHERE ? IN (source_entity_id, target_entity_id)", [eid])[0]
@@ -201,14 +212,14 @@ def test_related_table_shows_the_same_relationships(graph_warehouse):
     rels = json.loads(subprocess.run([str(Path(sys.executable).parent / "sb-pipeline"), "related", "acme-api", "--json"], env=env,
                                      capture_output=True, text=True, timeout=120).stdout)["relationships"]
     assert f"acme-api (project): {len(rels)} relationships" in out.stdout
-    assert "Evidence for each edge: sb-pipeline related NAME --json" in out.stdout
+    assert "Candidates below the publication cut: sb-pipeline related NAME --candidates" in out.stdout
     rows = [line for line in out.stdout.splitlines() if line.startswith("│")]
     assert len(rows) == len(rels)
     for line, r in zip(rows, rels):  # same order as --json
         cells = [c.strip() for c in line.strip("│").split("│")]
         arrow = f"{r['relation_type']} →" if r["direction"] == "out" else f"← {r['relation_type']}"
-        assert cells[:3] == [arrow, r["other"], r["confidence"]], line
-        assert cells[3] == ("" if r["similarity"] is None else f"{r['similarity']:.3f}")
+        assert cells[:4] == [arrow, r["other"], "" if r["p_related"] is None else f"{r['p_related']:.2f}", r["confidence"]], line
+        assert cells[4] == r["why"] and r["why"]
 
 
 def test_related_matches_names_case_insensitively(graph_warehouse, monkeypatch):

@@ -9,7 +9,10 @@ import polars as pl
 import pytest
 
 from sb_pipeline.knowledge_graph.calibration import null_thresholds
+from sb_pipeline.knowledge_graph.comention import CoMentions, co_mentions
 from sb_pipeline.knowledge_graph.discovery import SCHEMA, discover, edge_id
+from sb_pipeline.knowledge_graph.features import FEATURES, GraphInputs
+from sb_pipeline.knowledge_graph.model import load_model
 from sb_pipeline.knowledge_graph.evidence import NameIndex, name_stems
 from sb_pipeline.knowledge_graph.neighbors import exact_topk, lists_from_arrays, refresh_neighbors
 
@@ -220,10 +223,18 @@ def graph():
     return entity_frame(rows), v
 
 
-def run(graph, threshold=0.5, existing=(), **kw):
+def inputs(frame, v, existing=(), k=3, comentions=None):
+    idx, sims = exact_topk(v, k)
+    row = {e: i for i, e in enumerate(frame["entity_id"].to_list())}
+    src = np.array([row[a] for a, _ in existing], np.int64)
+    dst = np.array([row[b] for _, b in existing], np.int64)
+    return GraphInputs(frame, v, idx, sims, (src, dst), comentions or CoMentions.none(frame.height))
+
+
+def run(graph, existing=(), cut=0.5, max_per_entity=5, fixed=None, comentions=None):
     frame, v = graph
-    idx, sims = exact_topk(v, 3)
-    return discover(frame, idx, sims, threshold, set(existing), vectors=v, model_id="m", run_id="r", **kw)
+    calibration = null_thresholds(v, frame["entity_type"].to_list(), min_samples=1)
+    return discover(inputs(frame, v, existing, comentions=comentions), calibration, load_model(), max_per_entity, "m", "r", cut, fixed)
 
 
 def edge(out, a, b):
@@ -239,12 +250,14 @@ def test_discover_rules_types_and_directions(graph):
     out = run(graph)
     assert dict(out.schema) == SCHEMA
 
-    e = edge(out, "p1", "l1")  # observation admits a pair in nobody's list, below threshold
+    e = edge(out, "p1", "l1")  # an observation admits a pair in nobody's neighbour list
     assert (e["source_entity_id"], e["target_entity_id"], e["relation_type"], e["rule"]) == ("p1", "l1", "uses", "observation:uses")
     assert e["directed"] and e["similarity"] == pytest.approx(-0.196, abs=1e-3)
     assert e["target_rank_in_source"] is None and e["source_rank_in_target"] is None and not e["mutual_knn"]
     ev = json.loads(e["evidence"])
-    assert ev["observation"] == "Uses fastapi for routing" and ev["admitted_by"] == ["observation"]
+    assert ev["observation"] == "Uses fastapi for routing" and ev["admitted_by"] == ["observation"] and ev["observed_by"] == "p1"
+    assert ev["features"]["mention_verb"] == 1.0 and ev["features"]["mention_focus"] == pytest.approx(1 / 4)
+    assert e["published"] and e["p_related"] >= 0.5 and e["confidence"] in ("high", "medium")
 
     e = edge(out, "p2", "l2")
     assert (e["source_entity_id"], e["relation_type"], e["rule"]) == ("p2", "uses", "type_pair+mutual")
@@ -255,21 +268,36 @@ def test_discover_rules_types_and_directions(graph):
     assert e["similarity"] >= 0.85 and e["source_entity_id"] == "c1"
 
     e = edge(out, "t1", "t2")
-    assert (e["relation_type"], e["rule"]) == ("related_to", "similarity")
-    assert e["similarity"] == pytest.approx(0.6, abs=1e-5) and e["threshold"] == 0.5
+    assert (e["relation_type"], e["rule"]) == ("related_to", "untyped")
+    assert e["similarity"] == pytest.approx(0.6, abs=1e-5)
 
-    e = edge(out, "s1", "p2")  # similarity ~0.1 < 0.5 but s1's observation names "billing"
+    e = edge(out, "s1", "p2")  # similarity ~0.1 but s1's observation names "billing"
     assert (e["source_entity_id"], e["target_entity_id"], e["relation_type"]) == ("s1", "p2", "connects_to")
-    assert e["rule"] == "observation:connects_to"
-    assert edge(out, "x1", "p1") is None and not out.filter(pl.col("source_entity_id") == "x1").height
+    assert e["rule"] == "observation:connects_to" and e["published"]
+    # x1 has no evidence but closeness to random others: candidates, none published
+    lonely = out.filter((pl.col("source_entity_id") == "x1") | (pl.col("target_entity_id") == "x1"))
+    assert lonely.height and not lonely["published"].any() and (lonely["confidence"] == "low").all()
     assert out["model_id"].unique().to_list() == ["m"] and out["run_id"].unique().to_list() == ["r"]
+    assert out["relationship_model_id"].unique().to_list() == [load_model().model_id]
     row = edge(out, "p2", "l2")
     assert (row["source_text_hash"], row["target_text_hash"]) == ("h-p2", "h-l2")
     assert row["edge_id"] == edge_id("l2", "p2", "uses")
 
 
+def test_every_candidate_carries_every_feature_and_its_band(graph):
+    out = run(graph)
+    for row in out.iter_rows(named=True):
+        ev = json.loads(row["evidence"])
+        assert set(ev["features"]) == set(FEATURES) and ev["kinds"] is not None
+        assert row["confidence"] == ("high" if row["p_related"] >= 0.8 else "medium" if row["p_related"] >= 0.5 else "low")
+        assert row["published"] == (row["p_related"] >= 0.5)
+    strict = run(graph, cut=0.99)
+    assert strict["published"].sum() < out["published"].sum()
+    assert sorted(strict["p_related"].to_list()) == sorted(out["p_related"].to_list()), "the cut decides publication only"
+
+
 def test_discover_no_self_no_duplicates_no_mirrors(graph):
-    out = run(graph, threshold=-1.0)
+    out = run(graph)
     assert (out["source_entity_id"] != out["target_entity_id"]).all()
     pairs = [frozenset(p) for p in zip(out["source_entity_id"], out["target_entity_id"])]
     assert len(pairs) == len(set(pairs))
@@ -277,65 +305,68 @@ def test_discover_no_self_no_duplicates_no_mirrors(graph):
 
 
 def test_discover_skips_existing_pairs_either_way(graph):
-    out = run(graph, existing={frozenset(("l2", "p2")), frozenset(("l1", "p1"))})
+    out = run(graph, existing=[("l2", "p2"), ("p1", "l1")])
     assert edge(out, "p2", "l2") is None and edge(out, "p1", "l1") is None
     assert edge(out, "c1", "c2") is not None
 
 
-def test_type_pair_needs_mutual_knn_and_threshold_applies(graph):
-    out = run(graph, threshold=0.95)
-    assert edge(out, "p2", "l2") is None  # ~0.74 < 0.95, no observation
-    assert edge(out, "s1", "p2") is not None  # observation still admits it
-    frame, v = graph
-    idx, sims = exact_topk(v, 3)
-    top1 = discover(frame, idx, sims, 0.5, set(), max_per_entity=1, vectors=v)
-    assert edge(top1, "p2", "l2")["rule"] == "type_pair+mutual"  # each other's nearest
-
-
-def test_type_pair_without_mutual_knn_is_plain_similarity():
+def test_type_pair_needs_mutual_knn():
     # P's nearest is L (0.8) but L's nearest is L2 (0.99): project/library, not mutual at top-1.
     v = np.stack([vec((0, 1)), vec((0, 0.8), (1, 0.6)), vec((0, 0.7), (1, 0.714))])
     frame = entity_frame([("P", "p", "project", []), ("L", "l", "library", []), ("L2", "l2", "library", [])])
-    out = discover(frame, *exact_topk(v, 2), 0.5, set(), max_per_entity=1)
+    out = run((frame, v), max_per_entity=1)
     e = edge(out, "P", "L")
-    assert (e["relation_type"], e["rule"], e["mutual_knn"]) == ("related_to", "similarity", False)
+    assert (e["relation_type"], e["rule"], e["mutual_knn"]) == ("related_to", "untyped", False)
     assert e["source_entity_id"] == "L" and not e["directed"]  # undirected: lower id is the source
     assert e["target_rank_in_source"] == 2 and e["source_rank_in_target"] == 1
     assert edge(out, "L", "L2")["rule"] == "band:very_similar"
 
 
-def test_max_per_entity_and_calibration_threshold():
+def test_max_per_entity_caps_similarity_candidates():
     rng = np.random.default_rng(2)
     hub = unit(np.ones((1, 16)))
     spokes = unit(np.ones((12, 16)) + 0.05 * rng.standard_normal((12, 16)))
     v = np.concatenate([hub, spokes])
     frame = entity_frame([("h", "hub", "project", [])] + [(f"s{i}", f"spoke{i}", "library", []) for i in range(12)])
-    idx, sims = exact_topk(v, 10)
-    out = discover(frame, idx, sims, 0.5, set(), max_per_entity=2)
-    for i, eid in enumerate(frame["entity_id"]):
-        proposed = out.filter(((pl.col("source_entity_id") == eid) & (pl.col("target_rank_in_source") <= 2))
-                              | ((pl.col("target_entity_id") == eid) & (pl.col("source_rank_in_target") <= 2)))
-        assert proposed.height >= 1
-    # every edge is in some endpoint's top 2; nobody proposes more than 2
+    calibration = null_thresholds(v, frame["entity_type"].to_list(), min_samples=10)
+    out = discover(inputs(frame, v, k=10), calibration, load_model(), max_per_entity=2)
     ok = (pl.col("source_rank_in_target") <= 2) | (pl.col("target_rank_in_source") <= 2)
-    assert out.filter(ok).height == out.height
-    assert out.height <= 2 * frame.height
-    calib = null_thresholds(v, frame["entity_type"].to_list(), min_samples=10)
-    calibrated = discover(frame, idx, sims, calib, set(), max_per_entity=2)
-    expected = [calib.threshold(a, b) for a, b in zip(calibrated["source_type"], calibrated["target_type"])]
-    np.testing.assert_allclose(calibrated["threshold"].to_numpy(), expected)
-    assert (calibrated["similarity"] >= calibrated["threshold"]).all()
-    assert calibrated.height < out.height  # near-identical spokes: the null quantile is high
+    assert out.filter(ok).height == out.height and out.height <= 2 * frame.height
+    expected = [calibration.threshold(a, b) for a, b in zip(out["source_type"], out["target_type"])]
+    np.testing.assert_allclose(out["threshold"].to_numpy(), expected)  # the null threshold in force, recorded
+
+
+def test_names_conversations_and_the_source_graph_are_evidence():
+    """Pairs no cosine links: one name inside the other, two entities the user's conversations name together;
+    and two close entities sharing neighbours in the source graph."""
+    names = ["acme-api", "acme-api-tests", "billing", "stripe", "ledger", "auth", "gateway", "orders"]
+    frame = entity_frame([(f"e{i}", n, "project", []) for i, n in enumerate(names)])
+    v = np.stack([vec((i, 1)) if i != 6 else vec((4, 1), (6, 1)) for i in range(len(names))])  # orthogonal but e4/e6
+    mentions = pl.DataFrame({"conversation_id": ["c1", "c1", "c2", "c2", "c3", "c4"], "chunk_id": ["k1", "k1", "k2", "k2", "k3", "k4"],
+                             "e": [2, 3, 2, 3, 2, 6]})
+    comentions = co_mentions(mentions, 10, len(names))
+    out = run((frame, v), existing=[("e4", "e5"), ("e4", "e7"), ("e6", "e5"), ("e6", "e7")], comentions=comentions)
+    named = json.loads(edge(out, "e0", "e1")["evidence"])
+    assert "name" in named["admitted_by"] and named["features"]["name_contains"] == 1.0
+    together = json.loads(edge(out, "e2", "e3")["evidence"])
+    assert "co-mention" in together["admitted_by"] and together["co_mention"]["conversations"] == 2
+    assert together["co_mention"]["pmi"] == pytest.approx(np.log(2 * 10 / (3 * 2)), abs=1e-3)
+    assert sorted(together["co_mention"]["best"]) == ["c1", "c2"]
+    shared = json.loads(edge(out, "e4", "e6")["evidence"])  # both linked to e5 and e7 in the source graph
+    assert shared["common_neighbors"] == 2 and "structure" in shared["kinds"]
+    assert shared["features"]["adamic_adar"] == pytest.approx(2 / np.log(2), abs=1e-3)  # e5, e7: degree 2 each
+    assert named["common_neighbors"] == 0 and together["features"]["comention_known"] == 1.0
 
 
 def test_discover_empty_inputs():
     frame = entity_frame([])
-    out = discover(frame, np.zeros((0, 5), np.int64), np.zeros((0, 5), np.float32), 0.5, set())
+    out = discover(inputs(frame, np.zeros((0, 16), np.float32)), null_thresholds(np.zeros((0, 16), np.float32), []), load_model())
     assert out.height == 0 and dict(out.schema) == SCHEMA
 
 
 def test_discover_with_real_embeddings(embedder):
-    """MiniLM on entity texts: the seed's 0.75 keeps nothing; 0.5 with rules gives typed, directed edges."""
+    """MiniLM on entity texts: Session Buddy's 0.75 keeps nothing but the stated edge; the model publishes typed,
+    directed edges and keeps look-alikes as candidates."""
     rows = [
         ("e0", "fastapi", "library", ["web framework for building APIs with Python type hints"]),
         ("e1", "starlette", "library", ["lightweight ASGI framework and toolkit for async web services"]),
@@ -350,13 +381,13 @@ def test_discover_with_real_embeddings(embedder):
     ]
     frame = entity_frame(rows)
     v = embedder.embed([f"{r[1]} ({r[2]}): {'; '.join(r[3])}" for r in rows])
-    idx, sims = exact_topk(v, 5)
-    seed_like = discover(frame, idx, sims, 0.75, set(), max_per_entity=2, vectors=v)
-    assert seed_like["rule"].to_list() == ["observation:uses"]  # only the observation survives 0.75
-    out = discover(frame, idx, sims, 0.5, set(), max_per_entity=2, vectors=v)
+    seed_like = run((frame, v), max_per_entity=2, fixed=0.75)
+    assert seed_like.filter(pl.col("published"))["rule"].to_list() == ["observation:uses"]
+    out = run((frame, v), max_per_entity=2)
     e = edge(out, "e4", "e0")
-    assert (e["source_name"], e["target_name"], e["relation_type"]) == ("acme-api", "fastapi", "uses")
-    e = edge(out, "e6", "e4")
-    assert (e["source_name"], e["relation_type"], e["rule"]) == ("test_acme_api", "tests", "type_pair+mutual")
-    assert edge(out, "e2", "e3")["relation_type"] == "related_to"
+    assert (e["source_name"], e["target_name"], e["relation_type"], e["published"]) == ("acme-api", "fastapi", "uses", True)
+    e = edge(out, "e6", "e4")  # the test names acme-api (not after a verb) and they are each other's nearest
+    assert (e["source_name"], e["relation_type"], e["rule"], e["published"]) == ("test_acme_api", "tests", "type_pair+mutual", True)
+    assert json.loads(e["evidence"])["named_by"] == ["e6"]
     assert json.loads(edge(out, "e4", "e5")["evidence"])["shared_stems"] == ["acme"]
+    assert not edge(out, "e2", "e3")["published"] or edge(out, "e2", "e3")["p_related"] < 0.8

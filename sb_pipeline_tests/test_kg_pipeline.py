@@ -10,12 +10,15 @@ import pytest
 
 from sb_pipeline.defs.knowledge_graph.assets import discovered_relationships, entity_embeddings, graph_connectivity, kg_entities
 from sb_pipeline.defs.knowledge_graph.checks import discovery_precision, edges_are_simple
+from sb_pipeline.defs.knowledge_graph.mentions import entity_mentions
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.entities import entity_id
+from sb_pipeline.knowledge_graph.features import FEATURES
+from sb_pipeline.knowledge_graph.model import load_model
 from sb_pipeline_tests.conftest import REPO, SAMPLES, check_outcomes, materialization_metadata as meta, warehouse_rows as rows
 
 MANIFEST = json.loads((SAMPLES / "KG_MANIFEST.json").read_text())
-FLOW = [kg_entities, entity_embeddings, discovered_relationships, graph_connectivity, edges_are_simple, discovery_precision]
+FLOW = [kg_entities, entity_embeddings, entity_mentions, discovered_relationships, graph_connectivity, edges_are_simple, discovery_precision]
 
 
 def run(warehouse: Path, graph: Path, snapshots: Path) -> dg.ExecuteInProcessResult:
@@ -48,30 +51,53 @@ def test_entities_match_the_manifest(built):
     assert not rows(built["warehouse"], "SELECT 1 FROM kg_entities WHERE list_contains(observations, 'S3cr3tPass') OR text LIKE '%S3cr3tPass%'")
 
 
-def test_every_entity_has_a_vector_and_edges_are_explained(built):
+def truth_pairs() -> set[frozenset[str]]:
+    """The manifest's true relationships as entity-id pairs (the duplicate 'fastapi ' is FastAPI)."""
+    merged = {entity_id(t["id"]): entity_id(t["duplicate_of"]) for t in MANIFEST["traps"]["duplicate_name"]}
+    fix = lambda x: merged.get(entity_id(x), entity_id(x))  # noqa: E731
+    return {frozenset((fix(t["from"]), fix(t["to"]))) for t in MANIFEST["true_relationships"]}
+
+
+def test_every_entity_has_a_vector_and_every_edge_a_probability_and_its_evidence(built):
     assert meta(built["result"], "entity_embeddings")["coverage"] == 1.0
-    found = rows(built["warehouse"], "SELECT rule, relation_type, evidence, threshold, model_id, run_id FROM discovered_relationships")
-    assert len(found) > 300
-    assert all(rule and rel and model and run_id for rule, rel, _, _, model, run_id in found)
-    observation = [(rel, json.loads(ev)) for rule, rel, ev, *_ in found if rule.startswith("observation:")]
-    assert observation and all("observation" in ev for _, ev in observation)
+    columns = "rule, relation_type, evidence, threshold, model_id, run_id, p_related, confidence, relationship_model_id"
+    published = rows(built["warehouse"], f"SELECT {columns} FROM discovered_relationships")
+    candidates = rows(built["warehouse"], f"SELECT {columns} FROM relationship_candidates")
+    assert 250 <= len(published) <= 320 and len(candidates) > len(published)  # measured 282 and 1,023
+    model_id = load_model().model_id
+    for rule, rel, evidence, _, model, run_id, p, confidence, rel_model in published + candidates:
+        assert rule and rel and model and run_id and rel_model == model_id
+        assert confidence == ("high" if p >= 0.8 else "medium" if p >= 0.5 else "low")
+        ev = json.loads(evidence)
+        assert ev["admitted_by"] and set(ev["features"]) == set(FEATURES)
+    assert all(p >= 0.5 for *_, p, _, _ in published) and all(p < 0.5 for *_, p, _, _ in candidates)
+    observation = [json.loads(ev) for rule, _, ev, *_ in published if rule.startswith("observation:")]
+    assert observation and all(ev["observation"] and ev["verb"] and "mention" in ev["kinds"] for ev in observation)
     assert check_outcomes(built["result"]) == {"entity_embedding_coverage_complete": True, "edges_are_simple": True, "isolated_share_below_threshold": True,
                       "discovery_precision": True}
-    (precision,) = [e.asset_check_evaluation_data for e in built["result"].all_events
-                    if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "discovery_precision"]
-    assert precision.metadata["precision"].value >= 0.8 and precision.metadata["fixed_0.75_f1"].value < precision.metadata["f1"].value
+    (check,) = [e.asset_check_evaluation_data for e in built["result"].all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.asset_check_evaluation_data.check_name == "discovery_precision"]
+    figures = {k: v.value for k, v in check.metadata.items()}
+    for graph in ("umls", "debian", "devgraph"):  # the shipped model on the shipped labelled graphs (it was fitted on them)
+        assert figures[f"{graph}_precision"] >= 0.6 and figures[f"{graph}_ece"] <= 0.10
+        assert 0 < figures[f"{graph}_recall"] < 1 and figures[f"{graph}_edges"] > 0
+    assert figures["devgraph_f1"] > 2 * figures["devgraph_session_buddy_f1"] and figures["umls_f1"] > 2 * figures["umls_session_buddy_f1"]
 
 
-def test_observation_edges_are_right_and_typed_edges_mostly_right(built):
-    truth = {frozenset((entity_id(t["from"]), entity_id(t["to"]))) for t in MANIFEST["true_relationships"]}
-    by_rule: dict[str, list[bool]] = {}
-    for a, b, rule in rows(built["warehouse"], "SELECT source_entity_id, target_entity_id, rule FROM discovered_relationships"):
-        by_rule.setdefault(rule.split(":")[0], []).append(frozenset((a, b)) in truth)
-    precision = {rule: sum(v) / len(v) for rule, v in by_rule.items()}
-    assert precision["observation"] >= 0.95
-    assert precision["type_pair+mutual"] >= 0.7
-    levels = dict(rows(built["warehouse"], "SELECT confidence, count(*) FROM discovered_relationships GROUP BY 1"))
-    assert set(levels) <= {"high", "medium", "low"} and levels["high"] == len(by_rule["observation"])
+def test_published_edges_are_mostly_right_and_find_more_than_the_typed_rules_did(built):
+    """Against KG_MANIFEST.json: precision >= 0.80 (measured 0.965) and recall above the 196 right edges of the
+    previous typed rules (observation 156, type pair + mutual 55: recall 0.386 of the 508 true relationships)."""
+    truth = truth_pairs()
+    published = rows(built["warehouse"], "SELECT source_entity_id, target_entity_id, confidence FROM discovered_relationships")
+    right = [frozenset((a, b)) in truth for a, b, _ in published]
+    assert sum(right) / len(right) >= 0.9 and sum(right) / len(truth) >= 0.5
+    high = [r for r, (_, _, c) in zip(right, published) if c == "high"]
+    assert sum(high) / len(high) >= 0.98  # what the model calls >= 0.8 is right
+    # 6 of the 8 prose traps stay candidates ("considered kafka for audit events but dropped the idea"); published
+    # (medium, p 0.67 and 0.75): "no longer uses sqlalchemy directly" (the verb is negated, so it does not type the
+    # edge, but the name is still there) and "grafana was too limited for product metrics, hence this app"
+    traps = {frozenset((entity_id(t["entity_id"]), entity_id(t["mentions_id"]))) for t in MANIFEST["prose_mentions_not_related"]}
+    assert len(traps & {frozenset((a, b)) for a, b, _ in published}) <= 2
 
 
 def test_connectivity_row_uses_the_seed_formulas(built):

@@ -130,11 +130,17 @@ def discover(start: Path, folder: Path, discovery: dict | None = None, connectiv
         ops["graph_connectivity"] = {"config": connectivity}
     with sb_env(folder) as env:
         result = materialize(keys, run_config={"ops": ops} if ops else None)
-    columns = ("source_entity_id", "target_entity_id", "rule", "source_rank_in_target", "target_rank_in_source", "evidence", "threshold", "similarity")
-    edges = [dict(zip(columns, r)) for r in rows(Path(env["SB_WAREHOUSE"]), f"SELECT {', '.join(columns)} FROM discovered_relationships")]
+    columns = ("source_entity_id", "target_entity_id", "rule", "source_rank_in_target", "target_rank_in_source", "evidence", "threshold",
+               "similarity", "p_related", "confidence")
+    warehouse = Path(env["SB_WAREHOUSE"])
+    edges = []
+    for table, published in (("discovered_relationships", True), ("relationship_candidates", False)):
+        for r in rows(warehouse, f"SELECT {', '.join(columns)} FROM {table}"):
+            edges.append({**dict(zip(columns, r)), "published": published})
     for e in edges:
         e["evidence"] = json.loads(e["evidence"])
-    return {"edges": edges, "result": result, "checks": check_results(result), "warehouse": Path(env["SB_WAREHOUSE"])}
+    published = [e for e in edges if e["published"]]
+    return {"edges": published, "all": edges, "result": result, "checks": check_results(result), "warehouse": warehouse}
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +153,7 @@ def by_rule(edges: list[dict]) -> collections.Counter:
 
 
 def proposals(edges: list[dict], m: int) -> collections.Counter:
-    """How many similarity-admitted edges each entity proposed (the other end among its own m nearest)."""
+    """How many similarity-admitted candidates each entity proposed (the other end among its own m nearest)."""
     count = collections.Counter()
     for e in edges:
         if "similarity" in e["evidence"]["admitted_by"]:
@@ -158,34 +164,44 @@ def proposals(edges: list[dict], m: int) -> collections.Counter:
     return count
 
 
-def test_default_discovery_is_the_calibrated_one_the_readme_reports(default_discovery):
-    edges = default_discovery["edges"]
-    assert by_rule(edges) == {"observation": 156, "type_pair+mutual": 55, "similarity": 727}
-    assert len({e["threshold"] for e in edges if e["threshold"] is not None}) > 1, "a threshold per type pair"
-    # the cap of 5: every similarity-admitted edge is among the 5 nearest of one end, and at least one
-    # edge needs rank 5 (so a smaller cap must change something)
-    ranks = [min(r for r in (e["target_rank_in_source"], e["source_rank_in_target"]) if r) for e in edges
+def test_default_discovery_publishes_what_clears_the_cut_and_keeps_the_rest(default_discovery):
+    edges, everything = default_discovery["edges"], default_discovery["all"]
+    assert all(e["p_related"] >= 0.5 for e in edges) and all(e["p_related"] < 0.5 for e in everything if not e["published"])
+    assert 250 <= len(edges) <= 320 and len(everything) > 1000  # measured 282 published of 1,305 candidates
+    assert by_rule(edges)["observation"] >= 200
+    assert len({e["threshold"] for e in everything}) > 1, "the null model's threshold per type pair is recorded"
+    # the cap of 5: every similarity-admitted candidate is among the 5 nearest of one end, and one needs rank 5
+    ranks = [min(r for r in (e["target_rank_in_source"], e["source_rank_in_target"]) if r) for e in everything
              if "similarity" in e["evidence"]["admitted_by"]]
-    assert max(ranks) == 5 and max(proposals(edges, 5).values()) <= 5
+    assert max(ranks) == 5 and max(proposals(everything, 5).values()) <= 5
+    meta = metadata(default_discovery["result"], "discovered_relationships")
+    assert meta["published"] == len(edges) and meta["candidates_below_cut"] == len(everything) - len(edges)
+    assert meta["edges_high_confidence"] + meta["edges_medium_confidence"] == len(edges) and meta["edges_low_confidence"] == 0
+    assert meta["edges_with_mention_evidence"] == sum("mention" in e["evidence"]["kinds"] for e in edges)
 
 
-def test_max_per_entity_caps_the_edges_each_entity_proposes(embedded_graph, default_discovery, tmp_path):
+def test_publish_cut_moves_edges_between_the_two_tables(embedded_graph, default_discovery, tmp_path):
+    strict = discover(embedded_graph, tmp_path, discovery={"publish_cut": 0.8}, keys=("discovered_relationships",))
+    assert all(e["p_related"] >= 0.8 for e in strict["edges"]) and len(strict["edges"]) < len(default_discovery["edges"])
+    key = lambda e: (e["source_entity_id"], e["target_entity_id"])  # noqa: E731
+    assert {key(e): e["p_related"] for e in strict["all"]} == {key(e): e["p_related"] for e in default_discovery["all"]}, \
+        "the cut decides what is published, never what is found"
+
+
+def test_max_per_entity_caps_the_candidates_each_entity_proposes(embedded_graph, default_discovery, tmp_path):
     got = discover(embedded_graph, tmp_path, discovery={"max_per_entity": 1}, keys=("discovered_relationships",))
-    edges = got["edges"]
-    similar = [e for e in edges if "similarity" in e["evidence"]["admitted_by"]]
-    # each entity proposes at most its single nearest neighbour...
+    everything = got["all"]
+    similar = [e for e in everything if "similarity" in e["evidence"]["admitted_by"]]
     assert all(1 in (e["target_rank_in_source"], e["source_rank_in_target"]) for e in similar)
-    assert max(proposals(edges, 1).values()) == 1
-    assert len([e for e in edges if not e["rule"].startswith("observation:")]) <= 310
-    # ...while edges an observation states are admitted whatever the cap
-    rules = by_rule(edges)
-    assert rules["observation"] == 156
-    assert rules["similarity"] + rules["type_pair+mutual"] < 55 + 727
-    assert len(edges) == sum(rules.values()) < len(default_discovery["edges"])
-    pairs = {frozenset((e["source_entity_id"], e["target_entity_id"])) for e in edges}
-    default_pairs = {frozenset((e["source_entity_id"], e["target_entity_id"])) for e in default_discovery["edges"]}
+    assert max(proposals(everything, 1).values()) == 1
+    # ...while pairs an observation names are candidates whatever the cap
+    stated = lambda edges: {(e["source_entity_id"], e["target_entity_id"]) for e in edges if e["rule"].startswith("observation:")}  # noqa: E731
+    assert stated(everything) == stated(default_discovery["all"])
+    assert len(everything) < len(default_discovery["all"])
+    pairs = {frozenset((e["source_entity_id"], e["target_entity_id"])) for e in everything}
+    default_pairs = {frozenset((e["source_entity_id"], e["target_entity_id"])) for e in default_discovery["all"]}
     assert pairs <= default_pairs, "a smaller cap only removes candidates"
-    assert metadata(got["result"], "discovered_relationships")["dagster/row_count"] == len(edges)
+    assert metadata(got["result"], "discovered_relationships")["dagster/row_count"] == len(got["edges"])
 
 
 @pytest.fixture(scope="module")
@@ -197,32 +213,37 @@ def fixed_discovery(embedded_graph, tmp_path_factory) -> dict:
 def test_fixed_threshold_075_is_session_buddys_rule(fixed_discovery, default_discovery):
     got = fixed_discovery
     edges = got["edges"]
-    assert {e["threshold"] for e in edges} == {0.75}
-    assert all(e["similarity"] >= 0.75 for e in edges if e["evidence"]["admitted_by"] == ["similarity"])
-    rules = by_rule(edges)
-    assert rules == {"observation": 156, "similarity": 1}
-    assert len(edges) == 157 != len(default_discovery["edges"]) == 938
+    assert {e["threshold"] for e in got["all"]} == {0.75}
+    # published: an observation states it, or it is among the 5 nearest with cosine >= 0.75; p_related is still there
+    for e in got["all"]:
+        stated = e["rule"].startswith("observation:")
+        similar = "similarity" in e["evidence"]["admitted_by"] and e["similarity"] >= 0.75
+        assert e["published"] == (stated or similar), e
+    assert by_rule(edges)["observation"] == len(edges) - 1  # one pair of the samples reaches 0.75
+    p = {(e["source_entity_id"], e["target_entity_id"]): e["p_related"] for e in default_discovery["all"]}
+    assert all(p[(e["source_entity_id"], e["target_entity_id"])] == e["p_related"] for e in got["all"])
     meta = metadata(got["result"], "discovered_relationships")
-    assert meta["threshold"] == {"method": "fixed", "threshold": 0.75} and meta["global_threshold"] == 0.75
+    assert meta["threshold"] == {"method": "fixed", "threshold": 0.75}
 
 
 def test_isolated_share_warn_decides_the_connectivity_check(default_discovery, fixed_discovery, tmp_path):
     connectivity_only = ("graph_connectivity",)
     default = default_discovery["checks"]["isolated_share_below_threshold"]
     share = default.metadata["isolated_share"].value
-    assert default.passed and default.metadata["threshold"].value == 0.5 and 0 < share < 0.01
+    # published edges only: 85 of 310 entities (0.274) have none that clears p_related >= 0.5
+    assert default.passed and default.metadata["threshold"].value == 0.5 and 0.2 < share < 0.35
     strict = discover(default_discovery["warehouse"], tmp_path / "strict", connectivity={"isolated_share_warn": share / 2},
                       keys=connectivity_only)
     check = strict["checks"]["isolated_share_below_threshold"]
     assert not check.passed and check.severity.value == "WARN"
     assert check.metadata["isolated_share"].value == share and check.metadata["threshold"].value == share / 2
 
-    # Session Buddy's fixed 0.75 leaves over half the entities alone: the default 0.5 warns, 0.6 does not
+    # Session Buddy's fixed 0.75 (with the stated observations) publishes 230 edges and leaves 98 entities alone:
+    # below the default 0.5, so the check passes; a stricter 0.3 warns
     isolated = fixed_discovery["checks"]["isolated_share_below_threshold"]
-    assert not isolated.passed and isolated.metadata["isolated_share"].value == 0.548
-    assert isolated.metadata["threshold"].value == 0.5
+    assert isolated.passed and isolated.metadata["isolated_share"].value == 0.316
     (row,) = rows(fixed_discovery["warehouse"], "SELECT isolated_entities, entities, isolated_share FROM graph_metrics")
-    assert row == (170, 310, 0.548)
-    tolerant = discover(fixed_discovery["warehouse"], tmp_path / "tolerant", connectivity={"isolated_share_warn": 0.6}, keys=connectivity_only)
-    assert tolerant["checks"]["isolated_share_below_threshold"].passed
-    assert tolerant["checks"]["isolated_share_below_threshold"].metadata["isolated_share"].value == 0.548
+    assert row == (98, 310, 0.316)
+    stricter = discover(fixed_discovery["warehouse"], tmp_path / "stricter", connectivity={"isolated_share_warn": 0.3}, keys=connectivity_only)
+    assert not stricter["checks"]["isolated_share_below_threshold"].passed
+    assert stricter["checks"]["isolated_share_below_threshold"].metadata["isolated_share"].value == 0.316

@@ -43,8 +43,9 @@ def graph(as_json: bool = typer.Option(False, "--json")) -> None:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
         return
     table = Table(show_header=False, title=f"knowledge graph: {report['health']}")
-    for key in ("entities", "edges", "source_edges", "discovered_edges", "connectivity_ratio", "avg_degree", "isolated_entities",
-                "embedding_coverage", "components", "largest_component_share", "entity_types", "relation_types", "degree_distribution"):
+    for key in ("entities", "edges", "source_edges", "discovered_edges", "candidates", "connectivity_ratio", "avg_degree",
+                "isolated_entities", "embedding_coverage", "components", "largest_component_share", "entity_types", "relation_types",
+                "evidence_kinds", "degree_distribution"):
         table.add_row(key, str(report.get(key)))
     console.print(table)
     for line in report.get("recommendations", []):
@@ -53,26 +54,32 @@ def graph(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def related(name: str = typer.Argument(..., help="An entity name (case-insensitive)"),
+            candidates: bool = typer.Option(False, "--candidates", help="Also the edges below the publication cut"),
             as_json: bool = typer.Option(False, "--json")) -> None:
-    """An entity's relationships, discovered and from the source, with the evidence for each."""
+    """An entity's relationships (the source's, then the published ones by probability) with the evidence for each."""
+    from sb_pipeline.knowledge_graph.explain import explain
     from sb_pipeline.warehouse import knowledge_graph as kg
 
-    entity, edges = _read_graph(lambda conn: kg.relationships_of(conn, name))
+    entity, edges = _read_graph(lambda conn: kg.relationships_of(conn, name, candidates))
     if entity is None:
         console.print(f"No entity named {name!r}.")
         raise typer.Exit(1)
     rows = edges.to_dicts()
+    for r in rows:
+        evidence = json.loads(r["evidence"]) if r["evidence"] else None
+        names = {entity["entity_id"]: entity["name"], r["other_id"]: r["other"]}
+        r["why"] = explain(evidence, entity["name"], r["other"], names) if evidence else "stored in your knowledge graph"
     if as_json:
         sys.stdout.write(json.dumps({"entity": entity, "relationships": rows}, indent=2, default=str) + "\n")
         return
-    table = Table(title=f"{entity['name']} ({entity['entity_type']}): {len(rows)} relationships")
-    for col in ("relation", "other", "confidence", "similarity", "rule"):
+    title = f"{entity['name']} ({entity['entity_type']}): {len(rows)} relationships"
+    table = Table(title=title + (" (with candidates below the cut)" if candidates else ""))
+    for col in ("relation", "other", "p", "confidence", "evidence"):
         table.add_column(col, overflow="fold")
     for r in rows:
         arrow = f"{r['relation_type']} →" if r["direction"] == "out" else f"← {r['relation_type']}"
-        sim = "" if r["similarity"] is None else f"{r['similarity']:.3f}"
-        rule = (r["rule"] or "") + (" (mutual)" if r["mutual_knn"] else "")
-        table.add_row(arrow, r["other"], r["confidence"], sim, rule)
-    console.print("Evidence for each edge: sb-pipeline related NAME --json")
+        p = "" if r["p_related"] is None else f"{r['p_related']:.2f}"
+        table.add_row(arrow, r["other"], p, r["confidence"], r["why"])
     console.print(table)
-
+    if not candidates:
+        console.print("Candidates below the publication cut: sb-pipeline related NAME --candidates; every feature: --json")

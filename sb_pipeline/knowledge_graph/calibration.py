@@ -34,11 +34,29 @@ class Calibration:
     pair_samples: dict[tuple[str, str], int] = field(default_factory=dict)
     fallback_pairs: tuple[tuple[str, str], ...] = ()  # too few possible pairs: global used
     seed: int = 0
+    global_moments: tuple[float, float] = (0.0, 1.0)  # mean and standard deviation of the null cosines
+    pair_moments: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def threshold(self, type_a: str, type_b: str) -> float:
         """The threshold in force for an unordered type pair (global null if not calibrated)."""
         key = (type_a, type_b) if type_a <= type_b else (type_b, type_a)
         return self.pair_thresholds.get(key, self.global_threshold)
+
+    def moments(self, type_a: str, type_b: str) -> tuple[float, float]:
+        """(mean, standard deviation) of random cosines of that type pair (the global null if not calibrated)."""
+        key = (type_a, type_b) if type_a <= type_b else (type_b, type_a)
+        return self.pair_moments.get(key, self.global_moments)
+
+    def standing(self, types_a: list[str], types_b: list[str], cosine: np.ndarray) -> np.ndarray:
+        """How far each cosine stands above chance for its type pair: a z-score against the null sample
+        (a pair's own evidence, not pass/fail, so the relationship model can weigh it)."""
+        names = sorted(set(types_a) | set(types_b))
+        code = {t: i for i, t in enumerate(names)}
+        table = np.array([[self.moments(a, b) for b in names] for a in names], np.float64).reshape(len(names), len(names), 2)
+        ia = np.array([code[t] for t in types_a], np.int64)
+        ib = np.array([code[t] for t in types_b], np.int64)
+        mean, sd = table[ia, ib, 0], table[ia, ib, 1]
+        return (np.asarray(cosine, np.float64) - mean) / np.maximum(sd, 1e-6)
 
     def to_json(self) -> str:
         """Metadata for a run: every threshold with its sample count and where it came from."""
@@ -81,9 +99,10 @@ def _sample_pairs(a: np.ndarray, b: np.ndarray | None, count: int, rng: np.rando
     return a[rng.integers(0, a.size, count)], b[rng.integers(0, b.size, count)]
 
 
-def _quantile(x: np.ndarray, rows_i: np.ndarray, rows_j: np.ndarray, q: float) -> float:
+def _null_stats(x: np.ndarray, rows_i: np.ndarray, rows_j: np.ndarray, q: float) -> tuple[float, float, float]:
+    """(quantile q, mean, standard deviation) of the sampled pairs' cosines."""
     sims = np.einsum("nd,nd->n", x[rows_i], x[rows_j], dtype=np.float64)
-    return float(np.quantile(sims, q))
+    return float(np.quantile(sims, q)), float(sims.mean()), float(sims.std())
 
 
 def null_thresholds(
@@ -105,14 +124,16 @@ def null_thresholds(
     everyone = np.arange(n)
     if n >= 2:
         gi, gj = _sample_pairs(everyone, None, samples_per_pair, _rng(seed, "*global*"))
-        global_threshold, global_samples = _quantile(x, gi, gj, quantile), int(gi.size)
+        global_threshold, g_mean, g_sd = _null_stats(x, gi, gj, quantile)
+        global_samples = int(gi.size)
     else:  # no pair exists: nothing can be calibrated, and nothing can be linked either
-        global_threshold, global_samples = 1.0, 0
+        global_threshold, global_samples, g_mean, g_sd = 1.0, 0, 0.0, 1.0
 
     names = sorted(set(t.tolist()))
     members = {name: np.flatnonzero(t == name) for name in names}
     thresholds: dict[tuple[str, str], float] = {}
     samples: dict[tuple[str, str], int] = {}
+    moments: dict[tuple[str, str], tuple[float, float]] = {}
     fallback: list[tuple[str, str]] = []
     for ai, a in enumerate(names):
         for b in names[ai:]:
@@ -122,7 +143,8 @@ def null_thresholds(
                 fallback.append((a, b))
                 continue
             pi, pj = _sample_pairs(ra, None if a == b else rb, samples_per_pair, _rng(seed, a, b))
-            thresholds[(a, b)] = _quantile(x, pi, pj, quantile)
+            thresholds[(a, b)], mean, sd = _null_stats(x, pi, pj, quantile)
+            moments[(a, b)] = (mean, sd)
             samples[(a, b)] = int(pi.size)
     return Calibration(
         quantile=quantile,
@@ -132,4 +154,6 @@ def null_thresholds(
         pair_samples=samples,
         fallback_pairs=tuple(fallback),
         seed=seed,
+        global_moments=(g_mean, g_sd),
+        pair_moments=moments,
     )

@@ -37,9 +37,12 @@ def recommendations(ratio: float, coverage: float, isolated_share: float, precis
 
 
 def connectivity_report(entity_types: dict[str, str], source_edges: list[tuple[str, str, str]],
-                        discovered_edges: list[tuple[str, str, str]], embedded: int) -> dict:
+                        discovered_edges: list[tuple[str, str, str]], embedded: int, candidates: int = 0,
+                        evidence_kinds: dict[str, int] | None = None) -> dict:
     """entity_types: id -> type; edges: (a, b, relation_type) in any direction, duplicates allowed.
-    Edges touching unknown entities (dangling) and self-loops are not counted."""
+    Edges touching unknown entities (dangling) and self-loops are not counted. `discovered_edges` are the
+    published ones (the graph a user sees); `candidates` (below the publication cut) are counted beside them,
+    never in the ratio or the health band; `evidence_kinds`: published edges carrying each kind of evidence."""
     graph = nx.Graph()
     graph.add_nodes_from(entity_types)
     types_by_pair: dict[frozenset, str] = {}
@@ -63,6 +66,7 @@ def connectivity_report(entity_types: dict[str, str], source_edges: list[tuple[s
         "edges": m,
         "source_edges": sum(1 for v in origin.values() if v == "source"),
         "discovered_edges": sum(1 for v in origin.values() if v == "discovered"),
+        "candidates": candidates,
         "connectivity_ratio": ratio,
         "avg_degree": round(2 * m / n, 3) if n else 0.0,
         "isolated_entities": isolated,
@@ -74,5 +78,6 @@ def connectivity_report(entity_types: dict[str, str], source_edges: list[tuple[s
         "entity_types": dict(sorted(Counter(entity_types.values()).items())),
         "relation_types": dict(sorted(Counter(types_by_pair.values()).items())),
         "degree_distribution": {str(k): v for k, v in sorted(degrees.items())},
+        "evidence_kinds": dict(sorted((evidence_kinds or {}).items())),
         "recommendations": recommendations(ratio, coverage, isolated_share),
     }

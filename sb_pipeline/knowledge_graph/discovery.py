@@ -1,44 +1,37 @@
-"""Typed, evidence-carrying relationship candidates from neighbour lists and observations.
+"""Relationship candidates with their evidence, a probability, a type and a decision to publish.
 
-Why this differs from Session Buddy (reference section 4):
-- Candidates come from each entity's exact top `max_per_entity` neighbours that pass the threshold in
-  force for the pair's types (a fixed float, or a null-model `Calibration`), compared with `>=`.
-  The seed's global CROSS JOIN + LIMIT 500 made two opposite edges per similar pair and let a few
-  dense regions take the whole budget; here there is ONE undirected row per unordered pair and each
-  entity proposes at most `max_per_entity` (it may still receive more as someone else's neighbour).
-- Pairs the source graph already relates (either direction, any type) are skipped before anything
-  is counted, not after a LIMIT.
-- Observations are evidence, not a dead branch: an observation naming the other entity with a verb
-  ("depends on acme-core") types and directs the edge, and admits it even below the threshold or
-  outside every neighbour list (that is where recall comes from; similarity is then computed from
-  `vectors` if given, else left null).
-- Every row says which rule fired and why (ranks, mutual-kNN, observation, shared stems, threshold).
+Why this differs from Session Buddy (reference section 4): Session Buddy linked any two entities whose
+cosine passed 0.75 and called the edge "related"; on a developer's graph that is wrong most of the time and
+says nothing about why. Here every candidate pair (features.py: nearest neighbours, names in observations,
+names inside names, co-mention in the user's conversations; never a pair the source graph already holds)
+carries its evidence as numbers, the relationship model (model.py) turns them into `p_related`, and only
+pairs at or above the cut (default 0.5) are published; the rest stay candidates with the same columns.
 
-Rules, first match wins (`rule` column):
-1. `observation:<verb>`: an observation of one endpoint names the other -> the verb's type, directed
-   from the observer. If several do, the first in scan order (entity row, observation, verb) wins;
-   all are listed in `evidence.observations`.
-2. `type_pair+mutual`: the types are in TYPE_PAIR_RULES and the pair is mutual kNN (each in the
-   other's top max_per_entity). For a type pair listed both ways (project/library: uses, used_by) the
-   first-listed (active) form is used, since we emit one edge, not two. class/class `extends` has no
-   direction evidence: it is emitted with `directed` false, source = lower entity_id.
-3. `band:very_similar`: similarity >= VERY_SIMILAR (0.85) -> very_similar_to (undirected).
-4. `similarity`: related_to (undirected).
-Undirected rows put the lower entity_id as source; the `directed` column says which rows mean it.
+The relation type stays evidence-based, first rule that holds (`rule` column):
+1. `observation:<verb>`: an observation of one endpoint names the other after a verb ("depends on acme-core")
+   -> the verb's type, directed from the observer (the first such observation in scan order decides; all are
+   listed in `evidence.observations`).
+2. `type_pair+mutual`: the types are in TYPE_PAIR_RULES and the pair is mutual kNN. For a type pair listed
+   both ways the first-listed (active) form is used; class/class `extends` has no direction evidence
+   (`directed` false, source = lower entity_id).
+3. `band:very_similar`: cosine >= VERY_SIMILAR (0.85) -> very_similar_to (undirected).
+4. `untyped`: related_to (undirected): the evidence says the two are related, not how.
+Undirected rows put the lower entity_id as source.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import polars as pl
 
 from sb_pipeline.knowledge_graph.calibration import Calibration
-from sb_pipeline.knowledge_graph.evidence import Mention, NameIndex, name_stems
+from sb_pipeline.knowledge_graph.features import FEATURES, GraphInputs, candidate_features
+from sb_pipeline.knowledge_graph.model import RelationshipModel, band_expr
 
 VERY_SIMILAR = 0.85
+DEFAULT_CUT = 0.5
 
 # The seed's type-pair table, in the seed's order (source type, target type) -> relation type.
 TYPE_PAIR_RULES: tuple[tuple[str, str, str], ...] = (
@@ -54,26 +47,17 @@ TYPE_PAIR_RULES: tuple[tuple[str, str, str], ...] = (
     ("component", "system", "part_of"),
     ("system", "component", "contains"),
 )
+EVIDENCE_KINDS = ("similarity", "mention", "name", "co-mention", "structure", "type_pair")
 
 SCHEMA: dict[str, pl.DataType] = {
     "edge_id": pl.Utf8, "source_entity_id": pl.Utf8, "target_entity_id": pl.Utf8,
     "source_name": pl.Utf8, "target_name": pl.Utf8, "source_type": pl.Utf8, "target_type": pl.Utf8,
     "relation_type": pl.Utf8, "directed": pl.Boolean, "similarity": pl.Float64, "threshold": pl.Float64,
     "source_rank_in_target": pl.Int32, "target_rank_in_source": pl.Int32, "mutual_knn": pl.Boolean,
-    "rule": pl.Utf8, "evidence": pl.Utf8, "model_id": pl.Utf8, "source_text_hash": pl.Utf8,
-    "target_text_hash": pl.Utf8, "run_id": pl.Utf8,
+    "rule": pl.Utf8, "p_related": pl.Float64, "confidence": pl.Utf8, "evidence": pl.Utf8, "model_id": pl.Utf8,
+    "relationship_model_id": pl.Utf8, "source_text_hash": pl.Utf8, "target_text_hash": pl.Utf8, "run_id": pl.Utf8,
+    "published": pl.Boolean,
 }
-
-
-# Measured precision by rule (sample graph / labelled UMLS pairs, see README): an observation naming
-# the other entity is right ~99% of the time, the type pair plus mutual closeness ~80%, similarity alone
-# ~7-12% on a sparse developer graph (83% on the dense UMLS network). Users filter on this.
-CONFIDENCE = {"observation": "high", "type_pair+mutual": "medium", "band:very_similar": "medium", "similarity": "low"}
-
-
-def confidence(rule: str) -> str:
-    """high / medium / low for a discovery rule (`observation:<verb>` counts as `observation`)."""
-    return CONFIDENCE.get(rule.split(":")[0] if rule.startswith("observation:") else rule, "low")
 
 
 def edge_id(a: str, b: str, relation_type: str) -> str:
@@ -82,140 +66,121 @@ def edge_id(a: str, b: str, relation_type: str) -> str:
     return hashlib.sha256(f"{lo}\x1f{hi}\x1f{relation_type}".encode()).hexdigest()[:32]
 
 
-def _type_rule(ta: str, tb: str) -> tuple[str, bool, bool] | None:
-    """(relation, a_is_source, directed) for types (ta, tb), first table entry either way round."""
+def _type_rules() -> pl.DataFrame:
+    """(type_a, type_b) -> relation, whether a is the source, directed: the first table entry either way round."""
+    rows: dict[tuple[str, str], tuple[str, bool, bool]] = {}
     for src, dst, rel in TYPE_PAIR_RULES:
-        if (src, dst) == (ta, tb):
-            return rel, True, src != dst
-        if (src, dst) == (tb, ta):
-            return rel, False, True
-    return None
+        rows.setdefault((src, dst), (rel, True, src != dst))
+        rows.setdefault((dst, src), (rel, False, True))
+    return pl.DataFrame([(a, b, *v) for (a, b), v in rows.items()], orient="row",
+                        schema={"type_a": pl.Utf8, "type_b": pl.Utf8, "type_rel": pl.Utf8, "a_is_source": pl.Boolean,
+                                "type_directed": pl.Boolean})
 
 
-def _threshold_matrix(threshold: float | Calibration, type_names: list[str]) -> np.ndarray:
-    t = len(type_names)
-    if isinstance(threshold, Calibration):
-        return np.array([[threshold.threshold(a, b) for b in type_names] for a in type_names], np.float64).reshape(t, t)
-    return np.full((t, t), float(threshold), np.float64)
-
-
-def discover(
-    entities: pl.DataFrame,
-    neighbor_idx: np.ndarray,
-    neighbor_sims: np.ndarray,
-    threshold: float | Calibration,
-    existing_pairs: set[frozenset[str]],
-    max_per_entity: int = 5,
-    model_id: str = "",
-    run_id: str = "",
-    vectors: np.ndarray | None = None,
-) -> pl.DataFrame:
-    """Edge candidates with relation type, rule and evidence (one row per unordered pair; SCHEMA).
-
-    `entities` row i (entity_id, name, entity_type, observations, text_hash) matches neighbour row i;
-    `neighbor_idx`/`neighbor_sims` are `exact_topk` output (-1 padded); ranks are 1-based positions in
-    those full lists, mutual kNN and candidates use the first `max_per_entity` columns."""
-    n = entities.height
-    if n == 0:
+def discover(g: GraphInputs, calibration: Calibration, model: RelationshipModel, max_per_entity: int = 5,
+             model_id: str = "", run_id: str = "", cut: float = DEFAULT_CUT, fixed_threshold: float | None = None) -> pl.DataFrame:
+    """Every candidate pair as a SCHEMA row, `published` when p_related >= cut. With `fixed_threshold`
+    (Session Buddy's rule, for comparison) a pair is published instead when it is among the nearest with a
+    cosine at or above it, or an observation states it; p_related is still computed and stored."""
+    cand = candidate_features(g, calibration, max_per_entity)
+    if cand.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    idx = np.asarray(neighbor_idx, np.int64).reshape(n, -1)
-    sims = np.asarray(neighbor_sims, np.float64).reshape(n, -1)
-    ids = entities["entity_id"].cast(pl.Utf8).to_list()
-    names = entities["name"].cast(pl.Utf8).to_list()
-    types = [(t or "").strip().lower() for t in entities["entity_type"].to_list()]
-    hashes = entities["text_hash"].to_list()
-    observations = entities["observations"].to_list()
-    m = min(max_per_entity, idx.shape[1])
-    rows = np.arange(n)[:, None]
+    ent = g.entities.with_row_index("row").select(
+        pl.col("row").cast(pl.Int64), "entity_id", pl.col("name").cast(pl.Utf8),
+        pl.col("entity_type").cast(pl.Utf8).str.strip_chars().str.to_lowercase().alias("type"), "text_hash")
+    cand = cand.with_columns(pl.Series("p_related", model.predict(cand)))
+    for side in ("a", "b"):
+        cand = cand.join(ent.rename({c: f"{c}_{side}" for c in ent.columns if c != "row"}), left_on=side, right_on="row")
+    cand = _relation_types(cand).with_columns(
+        pl.Series("threshold", [calibration.threshold(x, y) for x, y in zip(cand["type_a"], cand["type_b"])]
+                  if fixed_threshold is None else np.full(cand.height, float(fixed_threshold)), dtype=pl.Float64))
+    published = (pl.col("p_related") >= cut) if fixed_threshold is None else (
+        (pl.col("admitted_by").list.contains("similarity") & (pl.col("cosine") >= fixed_threshold)) | pl.col("verb").is_not_null())
+    return _rows(cand.with_columns(published.alias("published")), model.model_id, model_id, run_id)
 
-    type_names = sorted(set(types))
-    code = np.array([type_names.index(t) for t in types], np.int64)
-    thr_matrix = _threshold_matrix(threshold, type_names)
 
-    # Similarity candidates: own top-m, valid, not self, at or above the pair's threshold.
-    top, top_sim = idx[:, :m], sims[:, :m]
-    valid = (top >= 0) & (top != rows) & np.isfinite(top_sim)
-    thr = np.where(valid, thr_matrix[code[:, None], code[np.maximum(top, 0)]], np.inf)
-    si, sj = np.nonzero(valid & (top_sim >= thr))
-    sj = top[si, sj]
-    by_sim = set(zip(np.minimum(si, sj).tolist(), np.maximum(si, sj).tolist()))
-
-    mentions: dict[tuple[int, int], list[Mention]] = {}
-    for mention in NameIndex(names).mentions(observations):
-        key = (min(mention.source, mention.target), max(mention.source, mention.target))
-        mentions.setdefault(key, []).append(mention)
-
-    pairs = sorted(
-        p for p in by_sim | mentions.keys() if frozenset((ids[p[0]], ids[p[1]])) not in existing_pairs
+def _relation_types(c: pl.DataFrame) -> pl.DataFrame:
+    """relation_type, rule, direction (src_is_a) and directed, vectorised over the candidates."""
+    first = pl.col("verb_mentions").list.first()
+    c = c.with_columns(first.struct.field("verb").alias("verb"), first.struct.field("source").alias("verb_source"),
+                       first.struct.field("text").alias("verb_text"))
+    c = c.join(_type_rules(), on=["type_a", "type_b"], how="left")
+    by_verb = pl.col("verb").is_not_null()
+    by_type = (pl.col("mutual_knn") > 0) & pl.col("type_rel").is_not_null()
+    very = pl.col("cosine") >= VERY_SIMILAR
+    lower_first = pl.col("entity_id_a") <= pl.col("entity_id_b")
+    return c.with_columns(
+        pl.when(by_verb).then(pl.col("verb")).when(by_type).then(pl.col("type_rel"))
+        .when(very).then(pl.lit("very_similar_to")).otherwise(pl.lit("related_to")).alias("relation_type"),
+        pl.when(by_verb).then(pl.lit("observation:") + pl.col("verb")).when(by_type).then(pl.lit("type_pair+mutual"))
+        .when(very).then(pl.lit("band:very_similar")).otherwise(pl.lit("untyped")).alias("rule"),
+        pl.when(by_verb).then(pl.lit(True)).when(by_type).then(pl.col("type_directed")).otherwise(pl.lit(False)).alias("directed"),
+        pl.when(by_verb).then(pl.col("verb_source") == pl.col("a"))
+        .when(by_type & pl.col("type_directed")).then(pl.col("a_is_source"))
+        .otherwise(lower_first).alias("src_is_a"),
     )
-    if not pairs:
-        return pl.DataFrame(schema=SCHEMA)
-    a = np.array([p[0] for p in pairs], np.int64)
-    b = np.array([p[1] for p in pairs], np.int64)
 
-    # Rank lookups without per-pair scans: sorted keys row * n + neighbour -> 1-based rank.
-    ok = (idx >= 0) & (idx != rows)
-    keys = (np.broadcast_to(rows, idx.shape) * n + idx)[ok]
-    ranks = np.broadcast_to(np.arange(1, idx.shape[1] + 1), idx.shape)[ok]
-    key_sims = sims[ok]
-    order = np.argsort(keys, kind="stable")
-    keys, ranks, key_sims = keys[order], ranks[order], key_sims[order]
 
-    def lookup(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if keys.size == 0:
-            return np.zeros(q.size, np.int64), np.full(q.size, np.nan)
-        pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
-        found = keys[pos] == q
-        return np.where(found, ranks[pos], 0), np.where(found, key_sims[pos], np.nan)
+def _side(column: str, source: bool) -> pl.Expr:
+    """The source's (or target's) value of a per-end column `<column>_a` / `<column>_b`."""
+    first, second = (f"{column}_a", f"{column}_b") if source else (f"{column}_b", f"{column}_a")
+    return pl.when(pl.col("src_is_a")).then(pl.col(first)).otherwise(pl.col(second))
 
-    rank_b_in_a, sim_ab = lookup(a * n + b)
-    rank_a_in_b, sim_ba = lookup(b * n + a)
-    similarity = np.where(np.isnan(sim_ab), sim_ba, sim_ab)
-    if vectors is not None:
-        x = np.asarray(vectors, np.float32)
-        missing = np.isnan(similarity)
-        similarity[missing] = np.einsum("nd,nd->n", x[a[missing]], x[b[missing]])
-    mutual = (rank_b_in_a >= 1) & (rank_b_in_a <= m) & (rank_a_in_b >= 1) & (rank_a_in_b <= m)
-    pair_thr = thr_matrix[code[a], code[b]]
-    stems = [name_stems(s) for s in names]
 
-    out: dict[str, list] = {c: [] for c in SCHEMA}
-    for e in range(len(pairs)):
-        i, j = int(a[e]), int(b[e])
-        sim = None if np.isnan(similarity[e]) else float(similarity[e])
-        hits = mentions.get((i, j), [])
-        evidence: dict = {"admitted_by": [w for w, on in (("similarity", (i, j) in by_sim), ("observation", bool(hits))) if on]}
-        type_rule = _type_rule(types[i], types[j])
-        if hits:
-            first = hits[0]
-            src, dst, rel, rule, directed = first.source, first.target, first.relation, f"observation:{first.relation}", True
-            evidence.update(observation=first.text, observed_by=ids[src], verb=first.relation,
-                            observations=[{"by": ids[h.source], "verb": h.relation, "text": h.text} for h in hits[:10]])
-        elif mutual[e] and type_rule is not None:
-            rel, i_is_source, directed = type_rule
-            src, dst = (i, j) if i_is_source else (j, i)
-            if not directed and ids[src] > ids[dst]:
-                src, dst = dst, src
-            rule = "type_pair+mutual"
-            evidence["type_pair"] = [types[src], types[dst]]
-        else:
-            src, dst = (i, j) if ids[i] <= ids[j] else (j, i)
-            directed = False
-            if sim is not None and sim >= VERY_SIMILAR:
-                rel, rule = "very_similar_to", "band:very_similar"
-            else:
-                rel, rule = "related_to", "similarity"
-        evidence["shared_stems"] = sorted(stems[i] & stems[j])
-        r_src_in_dst = int(rank_a_in_b[e] if src == i else rank_b_in_a[e])
-        r_dst_in_src = int(rank_b_in_a[e] if src == i else rank_a_in_b[e])
-        for col, value in (
-            ("edge_id", edge_id(ids[i], ids[j], rel)), ("source_entity_id", ids[src]), ("target_entity_id", ids[dst]),
-            ("source_name", names[src]), ("target_name", names[dst]), ("source_type", types[src]),
-            ("target_type", types[dst]), ("relation_type", rel), ("directed", directed), ("similarity", sim),
-            ("threshold", float(pair_thr[e])), ("source_rank_in_target", r_src_in_dst or None),
-            ("target_rank_in_source", r_dst_in_src or None), ("mutual_knn", bool(mutual[e])), ("rule", rule),
-            ("evidence", json.dumps(evidence, sort_keys=True)), ("model_id", model_id),
-            ("source_text_hash", hashes[src]), ("target_text_hash", hashes[dst]), ("run_id", run_id),
-        ):
-            out[col].append(value)
-    return pl.DataFrame(out, schema=SCHEMA)
+def _rows(c: pl.DataFrame, relationship_model_id: str, model_id: str, run_id: str) -> pl.DataFrame:
+    ids = c["entity_id_a"].to_list(), c["entity_id_b"].to_list()
+    c = c.with_columns(
+        pl.Series("edge_id", [edge_id(x, y, r) for x, y, r in zip(*ids, c["relation_type"].to_list())]),
+    ).with_columns(
+        pl.when(pl.col("src_is_a")).then(pl.col("rank_a_in_b")).otherwise(pl.col("rank_b_in_a")).alias("source_rank_in_target"),
+        pl.when(pl.col("src_is_a")).then(pl.col("rank_b_in_a")).otherwise(pl.col("rank_a_in_b")).alias("target_rank_in_source"),
+    )
+    c = c.with_columns(_evidence(c))
+    return c.select(
+        "edge_id", _side("entity_id", True).alias("source_entity_id"), _side("entity_id", False).alias("target_entity_id"),
+        _side("name", True).alias("source_name"), _side("name", False).alias("target_name"),
+        _side("type", True).alias("source_type"), _side("type", False).alias("target_type"),
+        "relation_type", "directed", pl.col("cosine").alias("similarity"), "threshold",
+        pl.col("source_rank_in_target").replace(0, None), pl.col("target_rank_in_source").replace(0, None),
+        (pl.col("mutual_knn") > 0).alias("mutual_knn"), "rule", "p_related", band_expr().alias("confidence"), "evidence",
+        pl.lit(model_id).alias("model_id"), pl.lit(relationship_model_id).alias("relationship_model_id"),
+        _side("text_hash", True).alias("source_text_hash"), _side("text_hash", False).alias("target_text_hash"),
+        pl.lit(run_id).alias("run_id"), "published",
+    ).cast(SCHEMA)
+
+
+def evidence_kinds(c: pl.DataFrame) -> pl.Expr:
+    """Which kinds of evidence a candidate carries (EVIDENCE_KINDS), as a list column."""
+    present = {
+        "similarity": pl.col("admitted_by").list.contains("similarity"),
+        "mention": pl.col("mention_idf") > 0,
+        "name": (pl.col("name_contains") > 0) | (pl.col("shared_stem_idf") > 0),
+        "co-mention": pl.col("comention_conversations") > 0,
+        "structure": pl.col("common_neighbors") > 0,
+        "type_pair": pl.col("type_pair_lift") > 0,
+    }
+    return pl.concat_list([pl.when(e).then(pl.lit(k)).otherwise(None) for k, e in present.items()]).list.drop_nulls()
+
+
+def _evidence(c: pl.DataFrame) -> pl.Expr:
+    """The evidence JSON: what admitted the pair, its kinds, every feature, and the texts behind them."""
+    rows_to_ids = pl.Series(c["entity_id_a"]).to_list(), pl.Series(c["entity_id_b"]).to_list()
+    pair_rows = c["a"].to_list(), c["b"].to_list()
+    id_of = {}
+    for (ra, rb), (ia, ib) in zip(zip(*pair_rows), zip(*rows_to_ids)):
+        id_of[ra], id_of[rb] = ia, ib
+    named = [[id_of[r] for r in rows] for rows in c["named_by"].to_list()]
+    stated = [[{"by": id_of[m["source"]], "verb": m["verb"], "text": m["text"]} for m in ms] for ms in c["verb_mentions"].to_list()]
+    observed_by = [s[0]["by"] if s else None for s in stated]
+    return pl.struct(
+        "admitted_by", evidence_kinds(c).alias("kinds"),
+        pl.struct([pl.col(f).round(4) for f in FEATURES]).alias("features"),
+        pl.col("verb_text").alias("observation"), pl.Series("observed_by", observed_by, dtype=pl.Utf8),
+        pl.col("verb").alias("verb"),
+        pl.Series("observations", stated, dtype=pl.List(pl.Struct({"by": pl.Utf8, "verb": pl.Utf8, "text": pl.Utf8}))),
+        pl.Series("named_by", named, dtype=pl.List(pl.Utf8)), "shared_stems",
+        pl.struct(pl.col("comention_conversations").alias("conversations"), pl.col("comention_chunks").alias("chunks"),
+                  pl.col("comention_pmi").round(3).alias("pmi"), pl.col("comention_best").alias("best")).alias("co_mention"),
+        pl.col("common_neighbors").cast(pl.Int64).alias("common_neighbors"),
+        pl.concat_list(_side("type", True), _side("type", False)).alias("type_pair"),
+    ).struct.json_encode().alias("evidence")

@@ -6,10 +6,11 @@ inference, so that branch was dead; and where it did run, `\\w+` captured one wo
 if the word was a substring of the name or vice versa ("fast" matched "fastapi"). Here:
 
 - one compiled regex per verb finds the verb and the next few words; the words are resolved against
-  a dict of normalised entity names, longest phrase first, so multi-word names work, the match must
+  a dict of entity name keys (`names.name_key`: case folded, `-`/`_`/`.` spellings one), longest phrase first, so multi-word names work, the match must
   be the whole phrase (never part of a longer word: "uses fastapi-based" does not name "fastapi"),
   and cost is O(total observation text), not names x observations;
-- an optional article after the verb is skipped ("part of the acme platform");
+- an optional article after the verb is skipped ("part of the acme platform"); a negated verb ("no longer
+  uses sqlalchemy", "never calls auth") states nothing;
 - a name shared by several entities resolves to all of them (names are unique only by convention
   in the source); an entity naming itself is ignored.
 
@@ -24,7 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# (relation type, verb pattern): the seed's ten patterns, same verbs and optional plural forms.
+from sb_pipeline.knowledge_graph.names import name_key
+
+# (relation type, verb pattern): the seed's ten patterns, same verbs and optional plural forms, then the verbs
+# developers commonly write in an observation about a test, a deployment, a team or a bug (issue 12).
 VERBS: tuple[tuple[str, str], ...] = (
     ("uses", r"uses"),
     ("extends", r"extends"),
@@ -36,6 +40,18 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("inherits_from", r"inherits\s+from"),
     ("integrates_with", r"integrates\s+with"),
     ("builds_on", r"builds?\s+on"),
+    ("tests", r"(?:tests|covers)"),
+    ("calls", r"calls"),
+    ("imports", r"imports"),
+    ("deployed_to", r"(?:deployed\s+to|deploys\s+to|runs\s+on)"),
+    ("configures", r"configures"),
+    ("provisions", r"provisions"),
+    ("owns", r"(?:owns|maintains)"),
+    ("owned_by", r"owned\s+by"),
+    ("member_of", r"member\s+of"),
+    ("fixes", r"fixes"),
+    ("caused_by", r"caused\s+by"),
+    ("occurs_in", r"occurs\s+in"),
 )
 
 GENERIC_STEMS = frozenset(
@@ -45,13 +61,8 @@ GENERIC_STEMS = frozenset(
 )
 
 MAX_NAME_WORDS = 6
+_NEGATED = re.compile(r"\b(?:no\s+longer|not|never|stopped|without)\s+$", re.IGNORECASE)
 _WORD = r"[^\s,;:()\[\]{}\"'`]+"
-_TRAILING = ".!?"
-
-
-def normalise_name(name: str) -> str:
-    """Lower case, single spaces: the key names and mentions are compared on."""
-    return " ".join(name.lower().split())
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ class NameIndex:
     def __init__(self, names: list[str]):
         self.rows: dict[str, list[int]] = {}
         for i, name in enumerate(names):
-            key = normalise_name(name)
+            key = name_key(name)
             if key:
                 self.rows.setdefault(key, []).append(i)
         longest = max((len(k.split()) for k in self.rows), default=1)
@@ -87,7 +98,7 @@ class NameIndex:
         """Rows named by the longest leading phrase of `words` that is a whole entity name."""
         tokens = words.split()
         for n in range(min(len(tokens), self.max_words), 0, -1):
-            phrase = normalise_name(" ".join(tokens[:n])).rstrip(_TRAILING)
+            phrase = name_key(" ".join(tokens[:n]))
             rows = self.rows.get(phrase)
             if rows:
                 return rows
@@ -102,6 +113,8 @@ class NameIndex:
                     continue
                 for relation, pattern in self.patterns:
                     for match in pattern.finditer(text):
+                        if _NEGATED.search(text[max(0, match.start() - 24):match.start()]):
+                            continue  # "no longer uses sqlalchemy" states the opposite
                         for target in self.resolve(match.group(1)):
                             if target != source:
                                 out.append(Mention(source, target, relation, text))

@@ -39,6 +39,7 @@ def mirror_entities(conn: duckdb.DuckDBPyConnection, entities: pl.DataFrame, rel
             (f"DELETE FROM entity_embeddings WHERE entity_id IN {gone}", []),
             (f"DELETE FROM entity_neighbors WHERE entity_id IN {gone}", []),
             (f"DELETE FROM discovered_relationships WHERE source_entity_id IN {gone} OR target_entity_id IN {gone}", []),
+            (f"DELETE FROM relationship_candidates WHERE source_entity_id IN {gone} OR target_entity_id IN {gone}", []),
             ("DELETE FROM kg_entities WHERE entity_id NOT IN (SELECT entity_id FROM incoming_entities)", []),
             (f"INSERT INTO kg_entities ({cols}, first_seen_at, updated_at) SELECT {cols}, ?, ? FROM incoming_entities "
              f"ON CONFLICT (entity_id) DO UPDATE SET {updates}, updated_at = excluded.updated_at "
@@ -120,16 +121,35 @@ def save_neighbors(conn, model_id: str, lists: dict[str, list[tuple[str, float]]
 
 
 def replace_discovered(conn: duckdb.DuckDBPyConnection, edges: pl.DataFrame, now: datetime) -> None:
-    """The discovered edges of this run replace the previous set in one transaction."""
-    columns = [c for c in edges.columns if c != "discovered_at"]
-    conn.register("incoming_edges", edges.select(columns))
+    """This run's edges replace the previous sets in one transaction: the rows marked `published` in
+    `discovered_relationships`, the others in `relationship_candidates` (same columns)."""
+    columns = [c for c in edges.columns if c not in ("discovered_at", "published")]
+    conn.register("incoming_edges", edges)
     try:
+        cols = ", ".join(columns)
         transaction(conn, [
             ("DELETE FROM discovered_relationships", []),
-            (f"INSERT INTO discovered_relationships ({', '.join(columns)}, discovered_at) SELECT {', '.join(columns)}, ? FROM incoming_edges", [now]),
+            ("DELETE FROM relationship_candidates", []),
+            (f"INSERT INTO discovered_relationships ({cols}, discovered_at) SELECT {cols}, ? FROM incoming_edges WHERE published", [now]),
+            (f"INSERT INTO relationship_candidates ({cols}, discovered_at) SELECT {cols}, ? FROM incoming_edges WHERE NOT published", [now]),
         ])
     finally:
         conn.unregister("incoming_edges")
+
+
+def entity_names(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [n for (n,) in conn.execute("SELECT name FROM kg_entities ORDER BY entity_id").fetchall()]
+
+
+def candidate_count(conn: duckdb.DuckDBPyConnection) -> int:
+    return conn.execute("SELECT count(*) FROM relationship_candidates").fetchone()[0]
+
+
+def evidence_kind_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Published edges carrying each kind of evidence (evidence.kinds)."""
+    rows = conn.execute("SELECT kind, count(*) FROM (SELECT unnest(CAST(json_extract(evidence, '$.kinds') AS VARCHAR[])) AS kind "
+                        "FROM discovered_relationships) GROUP BY kind ORDER BY kind").fetchall()
+    return {k: n for k, n in rows}
 
 
 def insert_graph_metrics(conn: duckdb.DuckDBPyConnection, run_id: str, report: dict, now: datetime) -> None:
@@ -152,24 +172,31 @@ def latest_graph_metrics(conn: duckdb.DuckDBPyConnection) -> dict | None:
     return {**row, **report}
 
 
-def relationships_of(conn: duckdb.DuckDBPyConnection, name: str) -> tuple[dict | None, pl.DataFrame]:
-    """An entity (by name, case-insensitive) and every relationship touching it, discovered or from the source."""
+def relationships_of(conn: duckdb.DuckDBPyConnection, name: str, candidates: bool = False) -> tuple[dict | None, pl.DataFrame]:
+    """An entity (by name, case-insensitive) and every relationship touching it: the source's, the published
+    ones, and with `candidates` those below the publication cut too; source first, then by p_related."""
     found = conn.execute("SELECT entity_id, name, entity_type FROM kg_entities WHERE lower(name) = lower(?) LIMIT 1", [name]).fetchall()
     if not found:
         return None, pl.DataFrame()
     eid, ename, etype = found[0]
     edges = conn.sql(
-        """SELECT CASE WHEN d.source_entity_id = ? THEN 'out' ELSE 'in' END AS direction,
-                  CASE WHEN d.source_entity_id = ? THEN d.target_name ELSE d.source_name END AS other,
-                  d.relation_type, 'discovered' AS origin, d.confidence, d.similarity, d.mutual_knn, d.rule, d.evidence
-           FROM discovered_relationships d WHERE ? IN (d.source_entity_id, d.target_entity_id)
+        """WITH found AS (
+             SELECT 'discovered' AS origin, * FROM discovered_relationships WHERE $eid IN (source_entity_id, target_entity_id)
+             UNION ALL BY NAME
+             SELECT 'candidate' AS origin, * FROM relationship_candidates WHERE $candidates AND $eid IN (source_entity_id, target_entity_id))
+           SELECT CASE WHEN d.source_entity_id = $eid THEN 'out' ELSE 'in' END AS direction,
+                  CASE WHEN d.source_entity_id = $eid THEN d.target_name ELSE d.source_name END AS other,
+                  CASE WHEN d.source_entity_id = $eid THEN d.target_entity_id ELSE d.source_entity_id END AS other_id,
+                  d.relation_type, d.origin, d.confidence, d.p_related, d.similarity, d.mutual_knn, d.rule, d.evidence
+           FROM found d
            UNION ALL
-           SELECT CASE WHEN r.source_entity_id = ? THEN 'out' ELSE 'in' END, o.name, r.relation_type, 'source', 'source', NULL, NULL, NULL, NULL
+           SELECT CASE WHEN r.source_entity_id = $eid THEN 'out' ELSE 'in' END, o.name, o.entity_id, r.relation_type, 'source', 'source',
+                  NULL, NULL, NULL, NULL, NULL
            FROM kg_source_relationships r
-           JOIN kg_entities o ON o.entity_id = CASE WHEN r.source_entity_id = ? THEN r.target_entity_id ELSE r.source_entity_id END
-           WHERE ? IN (r.source_entity_id, r.target_entity_id)
-           ORDER BY CASE confidence WHEN 'source' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, similarity DESC NULLS LAST""",
-        params=[eid, eid, eid, eid, eid, eid],
+           JOIN kg_entities o ON o.entity_id = CASE WHEN r.source_entity_id = $eid THEN r.target_entity_id ELSE r.source_entity_id END
+           WHERE $eid IN (r.source_entity_id, r.target_entity_id)
+           ORDER BY CASE origin WHEN 'source' THEN 0 ELSE 1 END, p_related DESC NULLS LAST, similarity DESC NULLS LAST, other""",
+        params={"eid": eid, "candidates": candidates},
     ).pl()
     return {"entity_id": eid, "name": ename, "entity_type": etype}, edges
 
@@ -179,6 +206,11 @@ def entity_vector_coverage(conn: duckdb.DuckDBPyConnection, model_id: str) -> tu
     return conn.execute(
         "SELECT count(*), count(e.entity_id) FROM kg_entities k LEFT JOIN entity_embeddings e "
         "ON e.entity_id = k.entity_id AND e.model_id = ? AND e.text_hash = k.text_hash", [model_id]).fetchall()[0]
+
+
+def source_edges(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(source id, target id) of every relationship the source graph holds."""
+    return conn.execute("SELECT source_entity_id, target_entity_id FROM kg_source_relationships ORDER BY relationship_id").fetchall()
 
 
 def source_pairs(conn: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:

@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timezone
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
 from sb_pipeline.defs.automation import DOWNSTREAM_POLICY, ROOT_POLICY
@@ -14,12 +15,17 @@ from sb_pipeline.defs.progress import StepProgress
 from sb_pipeline.defs.resources import EmbedderResource, KnowledgeGraphSourceResource, WarehouseResource
 from sb_pipeline.knowledge_graph.calibration import null_thresholds
 from sb_pipeline.knowledge_graph.connectivity import connectivity_report
-from sb_pipeline.knowledge_graph.discovery import confidence, discover
+from sb_pipeline.knowledge_graph.comention import co_mentions, entity_mentions
+from sb_pipeline.knowledge_graph.discovery import EVIDENCE_KINDS, discover
+from sb_pipeline.knowledge_graph.features import GraphInputs
+from sb_pipeline.knowledge_graph.model import load_model
+from sb_pipeline.knowledge_graph.names import name_key
 from sb_pipeline.knowledge_graph.entities import normalise_entities
 from sb_pipeline.knowledge_graph.neighbors import neighbor_arrays, refresh_neighbors
 from sb_pipeline.records import quarantine_frame, rejects_frame
 from sb_pipeline.warehouse.rejects import record_rejects
 from sb_pipeline.warehouse import knowledge_graph as store
+from sb_pipeline.warehouse import mentions
 
 GROUP = "knowledge_graph"
 WRITE_POOL = "duckdb_write"
@@ -98,61 +104,83 @@ class ConnectivityConfig(dg.Config):
 
 
 class DiscoveryConfig(dg.Config):
-    max_per_entity: int = 5  # candidate edges per entity (its nearest neighbours)
-    fixed_threshold: float | None = None  # e.g. 0.75, Session Buddy's; None: calibrated against the null model
-    null_quantile: float = 0.95  # an edge must beat this quantile of random same-type-pair cosines (see README)
+    max_per_entity: int = 5  # nearest neighbours each entity proposes as candidates
+    publish_cut: float = 0.5  # publish edges with p_related at or above this; the rest stay in relationship_candidates
+    fixed_threshold: float | None = None  # e.g. 0.75: Session Buddy's rule decides what is published instead (comparison)
+    null_quantile: float = 0.95  # the null model's threshold recorded per edge (`threshold`); its z-score is a feature
     neighbors_kept: int = 10  # length of the stored exact neighbour lists (ranks, mutual kNN)
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, pool=WRITE_POOL, deps=[entity_embeddings], **DOWNSTREAM_POLICY)
+@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, pool=WRITE_POOL, deps=[entity_embeddings, "entity_mentions"], **DOWNSTREAM_POLICY)
 def discovered_relationships(context: dg.AssetExecutionContext, config: DiscoveryConfig, embedder: EmbedderResource,
                              warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Relationships found from the entities' vectors and observations, each with its evidence: exact
-    top-k cosine (blocked matrix products), a threshold calibrated per type pair against random pairs,
-    one undirected edge per pair, none where the source graph already relates the pair, and a typed label
-    only when its evidence holds (an observation naming the other entity, or the type pair plus mutual
-    closeness); otherwise `related_to`. Only entities that changed are compared again."""
+    """Relationships with a probability and their evidence. Candidates: each entity's nearest neighbours
+    (exact top-k, only changed entities compared again), pairs where one's observations or name name the
+    other, pairs the user's conversations name together; never a pair the source already holds. Each gets
+    its evidence as numbers, the shipped relationship model's `p_related` and its band (`confidence`); edges
+    at or above `publish_cut` are published here, the rest kept in `relationship_candidates`."""
     started = time.perf_counter()
     model_id = embedder.get().model_id
     with warehouse.get_connection() as conn:
         entities, vectors = store.entity_vectors(conn, model_id)
         stored, stored_hashes = store.stored_neighbors(conn, model_id)
-        existing = store.source_pairs(conn)
+        source = store.source_edges(conn)
+        found, conversations = mentions.mentions(conn)
     ids = entities["entity_id"].to_list()
     hashes = dict(zip(ids, entities["text_hash"].to_list()))
     k = max(config.neighbors_kept, config.max_per_entity)
     refresh = refresh_neighbors(ids, vectors, stored, {e for e in ids if stored_hashes.get(e) != hashes[e]}, k)
     idx, sims = neighbor_arrays(ids, refresh.neighbors, k)
-    if config.fixed_threshold is not None:
-        threshold, threshold_meta = config.fixed_threshold, {"method": "fixed", "threshold": config.fixed_threshold}
-    else:
-        threshold = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=config.null_quantile)
-        threshold_meta = json.loads(threshold.to_json())
-    edges = discover(entities, idx, sims, threshold, existing, config.max_per_entity, model_id, context.run.run_id, vectors=vectors)
-    edges = edges.with_columns(edges["rule"].map_elements(confidence, return_dtype=pl.Utf8).alias("confidence"))
+    calibration = null_thresholds(vectors, entities["entity_type"].to_list(), quantile=config.null_quantile)
+    row = {e: i for i, e in enumerate(ids)}
+    held = [(row[a], row[b]) for a, b in source if a in row and b in row]
+    keys = [name_key(n) for n in entities["name"].to_list()]
+    comentions = co_mentions(entity_mentions(found, keys), conversations, len(ids))
+    inputs = GraphInputs(entities, vectors, idx, sims, (np.array([a for a, _ in held], np.int64), np.array([b for _, b in held], np.int64)), comentions)
+    model = load_model()
+    edges = discover(inputs, calibration, model, config.max_per_entity, model_id, context.run.run_id, config.publish_cut, config.fixed_threshold)
     changed_lists = {e: items for e, items in refresh.neighbors.items()
                      if stored_hashes.get(e) != hashes[e] or [n for n, _ in stored.get(e, [])] != [n for n, _ in items]}
     with warehouse.get_connection() as conn:
         store.save_neighbors(conn, model_id, changed_lists, hashes)
         store.replace_discovered(conn, edges, datetime.now(timezone.utc))
-    by_rule = dict(sorted(edges.group_by("rule").len().iter_rows())) if edges.height else {}
-    by_type = dict(sorted(edges.group_by("relation_type").len().iter_rows())) if edges.height else {}
-    by_confidence = {level: int((edges["confidence"] == level).sum()) for level in ("high", "medium", "low")}
     return dg.MaterializeResult(metadata={
-        **{f"edges_{level}_confidence": dg.MetadataValue.int(n) for level, n in by_confidence.items()},
-        "dagster/row_count": dg.MetadataValue.int(edges.height),
+        **discovery_metadata(edges),
         "entities": dg.MetadataValue.int(len(ids)),
         "neighbor_lists_recomputed": dg.MetadataValue.int(refresh.recomputed),
         "neighbor_lists_merged": dg.MetadataValue.int(refresh.merged),
         "neighbor_lists_removed": dg.MetadataValue.int(refresh.removed),
-        "mutual_knn_edges": dg.MetadataValue.int(int(edges["mutual_knn"].sum()) if edges.height else 0),
-        "edges_by_rule": dg.MetadataValue.json(by_rule),
-        "edges_by_relation_type": dg.MetadataValue.json(by_type),
-        "threshold": dg.MetadataValue.json(threshold_meta),
-        "global_threshold": dg.MetadataValue.float(float(threshold if isinstance(threshold, float) else threshold.global_threshold)),
+        "conversations_with_mentions": dg.MetadataValue.int(conversations),
+        "co_mentioned_pairs": dg.MetadataValue.int(comentions.pairs.height),
+        "publish_cut": dg.MetadataValue.float(float(config.publish_cut)),
+        "threshold": dg.MetadataValue.json({"method": "fixed", "threshold": config.fixed_threshold} if config.fixed_threshold is not None
+                                           else json.loads(calibration.to_json())),
         "seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
         "model_id": dg.MetadataValue.text(model_id),
+        "relationship_model_id": dg.MetadataValue.text(model.model_id),
     })
+
+
+def discovery_metadata(edges: pl.DataFrame) -> dict:
+    """Counts the UI plots: published and candidates, by band, rule, relation type and evidence kind."""
+    published = edges.filter(pl.col("published"))
+    kinds = (published.select(pl.col("evidence").str.json_path_match("$.kinds").str.json_decode(pl.List(pl.Utf8)).alias("k"))
+             .explode("k").drop_nulls().group_by("k").len() if published.height else pl.DataFrame({"k": [], "len": []}))
+    by_kind = {k: int(n) for k, n in kinds.iter_rows()}
+    count = lambda frame, col: dict(sorted((str(k), int(n)) for k, n in frame.group_by(col).len().iter_rows())) if frame.height else {}
+    return {
+        "dagster/row_count": dg.MetadataValue.int(published.height),
+        "published": dg.MetadataValue.int(published.height),
+        "candidates_below_cut": dg.MetadataValue.int(edges.height - published.height),
+        **{f"edges_{level}_confidence": dg.MetadataValue.int(int((published["confidence"] == level).sum()) if published.height else 0)
+           for level in ("high", "medium", "low")},
+        **{f"edges_with_{kind.replace('-', '_')}_evidence": dg.MetadataValue.int(by_kind.get(kind, 0)) for kind in EVIDENCE_KINDS},
+        "mean_p_related_published": dg.MetadataValue.float(round(float(published["p_related"].mean()), 4) if published.height else 0.0),
+        "mutual_knn_edges": dg.MetadataValue.int(int(published["mutual_knn"].sum()) if published.height else 0),
+        "edges_by_rule": dg.MetadataValue.json(count(published, "rule")),
+        "edges_by_relation_type": dg.MetadataValue.json(count(published, "relation_type")),
+        "edges_by_evidence_kind": dg.MetadataValue.json(by_kind),
+    }
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "python"}, pool=WRITE_POOL, deps=[discovered_relationships, entity_embeddings],
@@ -160,13 +188,14 @@ def discovered_relationships(context: dg.AssetExecutionContext, config: Discover
 def graph_connectivity(context: dg.AssetExecutionContext, config: ConnectivityConfig, embedder: EmbedderResource,
                        warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Session Buddy's connectivity metrics with its formulas (ratio, average degree, isolated entities,
-    embedding coverage as a fraction, health band, recommendations), plus connected components and the
-    degree distribution; one row per run in `graph_metrics`."""
+    embedding coverage as a fraction, health band, recommendations) on the published edges, plus connected
+    components, the degree distribution, the candidates below the cut and the edges per evidence kind;
+    one row per run in `graph_metrics`."""
     model_id = embedder.get().model_id
     with warehouse.get_connection() as conn:
         types, source, found = store.graph_edges(conn)
         _, embedded = store.entity_vector_coverage(conn, model_id)
-        report = connectivity_report(types, source, found, embedded)
+        report = connectivity_report(types, source, found, embedded, store.candidate_count(conn), store.evidence_kind_counts(conn))
         store.insert_graph_metrics(conn, context.run.run_id, report, datetime.now(timezone.utc))
     numeric = {k: v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dg.MaterializeResult(
@@ -175,6 +204,7 @@ def graph_connectivity(context: dg.AssetExecutionContext, config: ConnectivityCo
                   "entity_types": dg.MetadataValue.json(report["entity_types"]),
                   "relation_types": dg.MetadataValue.json(report["relation_types"]),
                   "degree_distribution": dg.MetadataValue.json(report["degree_distribution"]),
+                  "evidence_kinds": dg.MetadataValue.json(report["evidence_kinds"]),
                   "recommendations": dg.MetadataValue.md("\n".join(f"- {r}" for r in report["recommendations"]))},
         check_results=[dg.AssetCheckResult(
             check_name="isolated_share_below_threshold", passed=report["isolated_share"] <= config.isolated_share_warn,
