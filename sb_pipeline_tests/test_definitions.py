@@ -1,8 +1,6 @@
 """The code location loads the way the webserver, daemon and run workers load it."""
 
 import os
-import subprocess
-import sys
 
 import dagster as dg
 
@@ -87,15 +85,6 @@ def test_session_buddy_dir_follows_a_configured_reflection_db(monkeypatch, tmp_p
     assert defs().resources["health_stores"].folder == tmp_path / "real"
     monkeypatch.setenv("SB_SESSION_BUDDY_DIR", str(tmp_path / "elsewhere"))
     assert settings.session_buddy_dir() == tmp_path / "elsewhere"
-
-
-def test_workspace_yaml_validates_with_the_dagster_cli():
-    out = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "sb_pipeline" in out.stdout + out.stderr
 
 
 def test_as_of_defaults_to_the_samples_reference_date_only_for_the_samples(monkeypatch, tmp_path):
