@@ -83,16 +83,37 @@ def in_memory_retriever(conversations: pl.DataFrame, tokenizer, embed: Callable[
                      fusion or FUSION)
 
 
-def shipped_probes(samples: Path, tokenizer, embed: Callable[[list[str]], np.ndarray]) -> tuple[Retriever, list[LabelledQuery]]:
-    """The shipped samples' retrieval, in memory, and their labelled probes (MANIFEST.json `probes`)."""
+def read_corpus(root: Path) -> pl.DataFrame:
+    """The conversations of a folder laid out like the samples (reflection.duckdb, transcripts/, inbox/), as the
+    pipeline keeps them (prepared, copies collapsed), in memory."""
     with tempfile.TemporaryDirectory(prefix="probes-") as tmp:
-        reads = [*reflection_db.iter_reflection_db(samples / "reflection.duckdb", Path(tmp) / "snapshots"),
-                 *transcripts.iter_transcripts(samples / "transcripts"), *inbox.iter_inbox(samples / "inbox")]
+        reads = [*reflection_db.iter_reflection_db(root / "reflection.duckdb", Path(tmp) / "snapshots"),
+                 *transcripts.iter_transcripts(root / "transcripts"), *inbox.iter_inbox(root / "inbox")]
         spool_dir = Path(tmp) / "spool"
         spool_dir.mkdir()
-        kept = spool_sources(reads, spool_dir).kept_rows()
+        return spool_sources(reads, spool_dir).kept_rows()
+
+
+def shipped_probes(samples: Path, tokenizer, embed: Callable[[list[str]], np.ndarray]) -> tuple[Retriever, list[LabelledQuery]]:
+    """The shipped samples' retrieval, in memory, and their labelled probes (MANIFEST.json `probes`)."""
+    kept = read_corpus(samples)
     retriever = in_memory_retriever(kept, tokenizer, embed)
     by_ref = dict(zip(kept["source_ref"].to_list(), kept["conversation_id"].to_list()))
     manifest = json.loads((samples / "MANIFEST.json").read_text())
     probes = [LabelledQuery(p["query"], frozenset({by_ref[p["expected_ref"]]}), category="probe") for p in manifest["probes"]]
     return retriever, probes
+
+
+SLICE_PROJECTS = ("ledger-core", "chat-gateway", "ml-features")  # the development set's three largest query sets
+
+
+def development_slice(dev: Path, tokenizer, embed: Callable[[list[str]], np.ndarray],
+                      projects: Sequence[str] = SLICE_PROJECTS) -> tuple[Retriever, list[LabelledQuery]]:
+    """A slice of the labelled development set (bench/labelled/retrieval_dev): the conversations of `projects`
+    (with their distractors: stand-up notes, abandoned attempts, the same error elsewhere in the project) and
+    every query whose relevant conversations are all in it. Hard enough that a regression moves the figures."""
+    kept = read_corpus(dev).filter(pl.col("project").is_in(list(projects)))
+    inside = set(kept["conversation_id"].to_list())
+    lines = [json.loads(line) for line in (dev / "queries.jsonl").read_text().splitlines() if line.strip()]
+    queries = [q for q in labelled_queries(lines) if q.relevant <= inside]
+    return in_memory_retriever(kept, tokenizer, embed), queries
