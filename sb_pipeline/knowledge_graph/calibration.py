@@ -47,15 +47,13 @@ class Calibration:
         key = (type_a, type_b) if type_a <= type_b else (type_b, type_a)
         return self.pair_moments.get(key, self.global_moments)
 
-    def standing(self, types_a: list[str], types_b: list[str], cosine: np.ndarray) -> np.ndarray:
+    def standing(self, type_names: list[str], codes_a: np.ndarray, codes_b: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         """How far each cosine stands above chance for its type pair: a z-score against the null sample
-        (a pair's own evidence, not pass/fail, so the relationship model can weigh it)."""
-        names = sorted(set(types_a) | set(types_b))
-        code = {t: i for i, t in enumerate(names)}
-        table = np.array([[self.moments(a, b) for b in names] for a in names], np.float64).reshape(len(names), len(names), 2)
-        ia = np.array([code[t] for t in types_a], np.int64)
-        ib = np.array([code[t] for t in types_b], np.int64)
-        mean, sd = table[ia, ib, 0], table[ia, ib, 1]
+        (a pair's own evidence, not pass/fail, so the relationship model can weigh it). Types are given as
+        codes into `type_names`."""
+        t = len(type_names)
+        table = np.array([[self.moments(a, b) for b in type_names] for a in type_names], np.float64).reshape(t, t, 2)
+        mean, sd = table[codes_a, codes_b, 0], table[codes_a, codes_b, 1]
         return (np.asarray(cosine, np.float64) - mean) / np.maximum(sd, 1e-6)
 
     def to_json(self) -> str:

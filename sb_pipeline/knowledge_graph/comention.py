@@ -69,30 +69,6 @@ def _self_pairs(frame: pl.DataFrame, group: str, extra: str | None = None) -> pl
     return left.join(right, on=group).filter(pl.col("i") < pl.col("j"))
 
 
-def pair_statistics(stats: CoMentions, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    """For entity row pairs (a, b): conversations and chunks naming both, PMI (0 when never together) and
-    whether absence means anything (a corpus exists and both are named in it)."""
-    n = a.size
-    together = np.zeros(n, np.int64)
-    chunks = np.zeros(n, np.int64)
-    best: list[list[str]] = [[] for _ in range(n)]
-    if stats.pairs.height and n:
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        wanted = pl.DataFrame({"i": lo, "j": hi, "row": np.arange(n)})
-        hit = wanted.join(stats.pairs, on=["i", "j"], how="inner")
-        rows = hit["row"].to_numpy()
-        together[rows] = hit["conversations"].to_numpy()
-        chunks[rows] = hit["chunks"].to_numpy()
-        for r, ids in zip(rows.tolist(), hit["best"].to_list()):
-            best[r] = ids
-    na, nb = stats.per_entity[a].astype(np.float64), stats.per_entity[b].astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmi = np.where(together > 0, np.log(together * max(stats.conversations, 1) / np.maximum(na * nb, 1.0)), 0.0)
-    known = (stats.conversations > 0) & (na > 0) & (nb > 0)
-    return {"conversations": together, "chunks": chunks, "pmi": pmi, "known": known, "best": best}
-
-
-
 def chunk_mentions(chunks: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """(chunk_id, conversation_id, name_key, mentions) for every key found whole in `chunks`
     (chunk_id, conversation_id, text)."""

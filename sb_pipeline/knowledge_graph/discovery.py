@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from sb_pipeline.knowledge_graph.calibration import Calibration
-from sb_pipeline.knowledge_graph.features import FEATURES, GraphInputs, candidate_features
+from sb_pipeline.knowledge_graph.features import FEATURES, GraphInputs, candidate_features, flag_list
 from sb_pipeline.knowledge_graph.model import RelationshipModel, band_expr
 
 VERY_SIMILAR = 0.85
@@ -91,19 +91,23 @@ def discover(g: GraphInputs, calibration: Calibration, model: RelationshipModel,
     cand = cand.with_columns(pl.Series("p_related", model.predict(cand)))
     for side in ("a", "b"):
         cand = cand.join(ent.rename({c: f"{c}_{side}" for c in ent.columns if c != "row"}), left_on=side, right_on="row")
-    cand = _relation_types(cand).with_columns(
-        pl.Series("threshold", [calibration.threshold(x, y) for x, y in zip(cand["type_a"], cand["type_b"])]
-                  if fixed_threshold is None else np.full(cand.height, float(fixed_threshold)), dtype=pl.Float64))
+    cand = _relation_types(cand).with_columns(_thresholds(cand, calibration, fixed_threshold))
     published = (pl.col("p_related") >= cut) if fixed_threshold is None else (
         (pl.col("admitted_by").list.contains("similarity") & (pl.col("cosine") >= fixed_threshold)) | pl.col("verb").is_not_null())
     return _rows(cand.with_columns(published.alias("published")), model.model_id, model_id, run_id)
 
 
+def _thresholds(c: pl.DataFrame, calibration: Calibration, fixed: float | None) -> pl.Series:
+    """The similarity threshold in force per pair: Session Buddy's fixed one, else the null model's for its types."""
+    if fixed is not None:
+        return pl.Series("threshold", np.full(c.height, float(fixed)), dtype=pl.Float64)
+    pairs = c.select("type_a", "type_b").unique()
+    table = pairs.with_columns(pl.Series("threshold", [calibration.threshold(x, y) for x, y in pairs.iter_rows()], dtype=pl.Float64))
+    return c.select("type_a", "type_b").join(table, on=["type_a", "type_b"], how="left", maintain_order="left")["threshold"]
+
+
 def _relation_types(c: pl.DataFrame) -> pl.DataFrame:
     """relation_type, rule, direction (src_is_a) and directed, vectorised over the candidates."""
-    first = pl.col("verb_mentions").list.first()
-    c = c.with_columns(first.struct.field("verb").alias("verb"), first.struct.field("source").alias("verb_source"),
-                       first.struct.field("text").alias("verb_text"))
     c = c.join(_type_rules(), on=["type_a", "type_b"], how="left")
     by_verb = pl.col("verb").is_not_null()
     by_type = (pl.col("mutual_knn") > 0) & pl.col("type_rel").is_not_null()
@@ -128,9 +132,10 @@ def _side(column: str, source: bool) -> pl.Expr:
 
 
 def _rows(c: pl.DataFrame, relationship_model_id: str, model_id: str, run_id: str) -> pl.DataFrame:
-    ids = c["entity_id_a"].to_list(), c["entity_id_b"].to_list()
+    keys = c.select(pl.concat_str(pl.min_horizontal("entity_id_a", "entity_id_b"), pl.max_horizontal("entity_id_a", "entity_id_b"),
+                                  "relation_type", separator="\x1f"))[:, 0].to_list()
     c = c.with_columns(
-        pl.Series("edge_id", [edge_id(x, y, r) for x, y, r in zip(*ids, c["relation_type"].to_list())]),
+        pl.Series("edge_id", [hashlib.sha256(k.encode()).hexdigest()[:32] for k in keys]),  # = edge_id(a, b, relation_type)
     ).with_columns(
         pl.when(pl.col("src_is_a")).then(pl.col("rank_a_in_b")).otherwise(pl.col("rank_b_in_a")).alias("source_rank_in_target"),
         pl.when(pl.col("src_is_a")).then(pl.col("rank_b_in_a")).otherwise(pl.col("rank_a_in_b")).alias("target_rank_in_source"),
@@ -159,26 +164,18 @@ def evidence_kinds(c: pl.DataFrame) -> pl.Expr:
         "structure": pl.col("common_neighbors") > 0,
         "type_pair": pl.col("type_pair_lift") > 0,
     }
-    return pl.concat_list([pl.when(e).then(pl.lit(k)).otherwise(None) for k, e in present.items()]).list.drop_nulls()
+    return flag_list(present)
 
 
 def _evidence(c: pl.DataFrame) -> pl.Expr:
     """The evidence JSON: what admitted the pair, its kinds, every feature, and the texts behind them."""
-    rows_to_ids = pl.Series(c["entity_id_a"]).to_list(), pl.Series(c["entity_id_b"]).to_list()
-    pair_rows = c["a"].to_list(), c["b"].to_list()
-    id_of = {}
-    for (ra, rb), (ia, ib) in zip(zip(*pair_rows), zip(*rows_to_ids)):
-        id_of[ra], id_of[rb] = ia, ib
-    named = [[id_of[r] for r in rows] for rows in c["named_by"].to_list()]
-    stated = [[{"by": id_of[m["source"]], "verb": m["verb"], "text": m["text"]} for m in ms] for ms in c["verb_mentions"].to_list()]
-    observed_by = [s[0]["by"] if s else None for s in stated]
     return pl.struct(
         "admitted_by", evidence_kinds(c).alias("kinds"),
         pl.struct([pl.col(f).round(4) for f in FEATURES]).alias("features"),
-        pl.col("verb_text").alias("observation"), pl.Series("observed_by", observed_by, dtype=pl.Utf8),
-        pl.col("verb").alias("verb"),
-        pl.Series("observations", stated, dtype=pl.List(pl.Struct({"by": pl.Utf8, "verb": pl.Utf8, "text": pl.Utf8}))),
-        pl.Series("named_by", named, dtype=pl.List(pl.Utf8)), "shared_stems",
+        pl.col("verb_text").alias("observation"),
+        pl.when(pl.col("verb").is_null()).then(None).when(pl.col("verb_source") == pl.col("a")).then(pl.col("entity_id_a"))
+        .otherwise(pl.col("entity_id_b")).alias("observed_by"),
+        "verb", pl.col("verb_mentions").alias("observations"), "named_by", "shared_stems",
         pl.struct(pl.col("comention_conversations").alias("conversations"), pl.col("comention_chunks").alias("chunks"),
                   pl.col("comention_pmi").round(3).alias("pmi"), pl.col("comention_best").alias("best")).alias("co_mention"),
         pl.col("common_neighbors").cast(pl.Int64).alias("common_neighbors"),

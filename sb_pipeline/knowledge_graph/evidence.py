@@ -76,23 +76,21 @@ class Mention:
 
 
 class NameIndex:
-    """Normalised entity name -> rows, plus the verb regexes sized to the longest name."""
+    """Entity name key -> rows, plus one regex of every verb sized to the longest name."""
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], keys: list[str] | None = None):
         self.rows: dict[str, list[int]] = {}
-        for i, name in enumerate(names):
-            key = name_key(name)
+        for i, key in enumerate(keys if keys is not None else [name_key(n) for n in names]):
             if key:
                 self.rows.setdefault(key, []).append(i)
         longest = max((len(k.split()) for k in self.rows), default=1)
         self.max_words = min(longest, MAX_NAME_WORDS)
-        # The words after the verb are captured inside a lookahead, so a match consumes only the verb
-        # and "uses a and uses b" finds both.
+        # One alternation of the verbs (group v<i> says which), so a text is scanned once; the words after
+        # the verb are captured inside a lookahead, so a match consumes only the verb and "uses a and uses b"
+        # finds both.
         tail = rf"{_WORD}(?:\s+{_WORD}){{0,{self.max_words - 1}}}"
-        self.patterns = [
-            (relation, re.compile(rf"\b{verb}\s+(?:(?:the|an?)\s+)?(?=({tail}))", re.IGNORECASE))
-            for relation, verb in VERBS
-        ]
+        verbs = "|".join(f"(?P<v{k}>{verb})" for k, (_, verb) in enumerate(VERBS))
+        self.pattern = re.compile(rf"\b(?:{verbs})\s+(?:(?:the|an?)\s+)?(?=(?P<tail>{tail}))", re.IGNORECASE)
 
     def resolve(self, words: str) -> list[int]:
         """Rows named by the longest leading phrase of `words` that is a whole entity name."""
@@ -105,19 +103,17 @@ class NameIndex:
         return []
 
     def mentions(self, observations: list[list[str] | None]) -> list[Mention]:
-        """Every (observer, named entity, verb) in scan order: entity, observation, verb, position."""
+        """Every (observer, named entity, verb) in scan order: entity, observation, verb (VERBS order), position."""
         out: list[Mention] = []
         for source, texts in enumerate(observations):
             for text in texts or ():
-                if not text:
-                    continue
-                for relation, pattern in self.patterns:
-                    for match in pattern.finditer(text):
-                        if _NEGATED.search(text[max(0, match.start() - 24):match.start()]):
-                            continue  # "no longer uses sqlalchemy" states the opposite
-                        for target in self.resolve(match.group(1)):
-                            if target != source:
-                                out.append(Mention(source, target, relation, text))
+                found = []
+                for match in self.pattern.finditer(text or ""):
+                    if _NEGATED.search(text[max(0, match.start() - 24):match.start()]):
+                        continue  # "no longer uses sqlalchemy" states the opposite
+                    verb = next(k for k in range(len(VERBS)) if match.group(f"v{k}") is not None)
+                    found.extend((verb, match.start(), target) for target in self.resolve(match.group("tail")) if target != source)
+                out.extend(Mention(source, target, VERBS[verb][0], text) for verb, _, target in sorted(found))
         return out
 
 

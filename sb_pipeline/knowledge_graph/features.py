@@ -19,9 +19,9 @@ import numpy as np
 import polars as pl
 
 from sb_pipeline.knowledge_graph.calibration import Calibration
-from sb_pipeline.knowledge_graph.comention import CoMentions, pair_statistics
+from sb_pipeline.knowledge_graph.comention import CoMentions
 from sb_pipeline.knowledge_graph.evidence import Mention, NameIndex, name_stems
-from sb_pipeline.knowledge_graph.names import common_prefix_share, find_names, idf_weights, name_key, name_parts
+from sb_pipeline.knowledge_graph.names import find_names, idf_weights, name_key, name_parts
 from sb_pipeline.knowledge_graph.structure import adjacency, neighbourhood, type_pair_lift
 from sb_pipeline.text.tokens import SPAN_PATTERN
 
@@ -35,7 +35,6 @@ FEATURES: dict[str, str] = {
     "mention_focus": "1 / the length in words of the shortest observation naming the other (a short note naming X is about X), else 0",
     "mention_verb": "1 if an observation names the other after a relation verb (uses, depends on, tests, ...)",
     "name_contains": "1 if one name is consecutive parts of the other (acme-api / acme-api-tests, libfoo / libfoo-dev)",
-    "prefix_share": "characters the two names share at the start, over the shorter name's length",
     "shared_stem_idf": "the most distinctive name stem they share (normalised IDF over all names), else 0",
     "comention_log": "log(1 + conversations naming both)",
     "comention_pmi": "pointwise mutual information of being named in one conversation (0 when never together)",
@@ -72,7 +71,7 @@ def candidate_features(g: GraphInputs, calibration: Calibration, max_per_entity:
     idx = np.asarray(g.neighbor_idx, np.int64).reshape(n, -1)
     m = min(max_per_entity, idx.shape[1]) if n else 0
     observed = _observation_mentions(g.entities, keys)
-    verbs = NameIndex(names).mentions(g.entities["observations"].to_list())
+    verbs = NameIndex(names, keys).mentions(g.entities["observations"].to_list())
     df = Counter(observed.select("observer", "key").unique()["key"].to_list())
     for key, row in {k: r for r, k in enumerate(keys) if k}.items():
         df[key] += int(g.comentions.per_entity[row])
@@ -88,11 +87,19 @@ def candidate_features(g: GraphInputs, calibration: Calibration, max_per_entity:
     if a.size == 0:
         return pl.DataFrame()
     frame = pl.DataFrame({"a": a, "b": b})
-    frame = frame.with_columns(pl.concat_list([pl.when(pl.Series(_member(a, b, p, n))).then(pl.lit(kind)).otherwise(None)
-                                               for kind, p in admitted.items()]).list.drop_nulls().alias("admitted_by"))
-    return frame.with_columns(**_similarity_features(g, calibration, a, b, m), **_mention_features(observed, verbs, idf, a, b, n),
-                              **_name_features(names, keys, admitted["name"], a, b, n),
-                              **_comention_features(g.comentions, a, b), **_structure_features(g, a, b))
+    frame = frame.with_columns(flag_list({kind: pl.Series(_member(a, b, p, n)) for kind, p in admitted.items()}).alias("admitted_by"))
+    frame = frame.with_columns(**_similarity_features(g, calibration, a, b, m), **_structure_features(g, a, b),
+                               name_contains=_member(a, b, admitted["name"], n).astype(np.float64))
+    ids = g.entities["entity_id"].cast(pl.Utf8)
+    frame = _mention_features(frame, observed, verbs, idf, ids)
+    frame = _stem_features(frame, names)
+    return _comention_features(frame, g.comentions)
+
+
+def flag_list(flags: dict[str, pl.Expr | pl.Series]) -> pl.Expr:
+    """The names of the flags that hold, as a list column (through a joined string: list building per row is slow)."""
+    joined = pl.concat_str([pl.when(f).then(pl.lit(name + "|")) for name, f in flags.items()], ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit([], dtype=pl.List(pl.Utf8))).otherwise(joined.str.strip_chars_end("|").str.split("|"))
 
 
 def _observation_mentions(entities: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -139,107 +146,159 @@ def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
     return pairs[:, 0].astype(np.int64) * n + pairs[:, 1] if pairs.size else np.zeros(0, np.int64)
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if x.size else x
+
+
 def _union(admitted: dict[str, np.ndarray], n: int, source_rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.unique(np.concatenate([_codes(p, n) for p in admitted.values()]))
+    codes = _sorted_unique(np.concatenate([_codes(p, n) for p in admitted.values()]))
     src, dst = source_rows
     existing = _codes(_pairs_of(np.asarray(src, np.int64), np.asarray(dst, np.int64)), n)
-    codes = codes[~np.isin(codes, existing)]
+    codes = codes[~_contains(_sorted_unique(existing), codes)]
     a, b = codes // max(n, 1), codes % max(n, 1)
     keep = a != b
     return a[keep], b[keep]
 
 
+def _contains(sorted_codes: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Whether each of `q` is in `sorted_codes` (binary search: cheaper than hashing a million codes)."""
+    if sorted_codes.size == 0:
+        return np.zeros(q.size, bool)
+    pos = np.minimum(np.searchsorted(sorted_codes, q), sorted_codes.size - 1)
+    return sorted_codes[pos] == q
+
+
 def _member(a: np.ndarray, b: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
-    return np.isin(a * n + b, _codes(pairs, n))
+    return _contains(_sorted_unique(_codes(pairs, n)), a * n + b)
 
 
-def _ranks(idx: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """1-based rank of b in a's list and of a in b's list (0 when absent), without per-pair scans."""
+def _ranks(idx: np.ndarray, sims: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1-based rank of b in a's list and of a in b's list (0 when absent), and the pair's cosine where a list
+    holds it (NaN elsewhere), without per-pair scans."""
     n, k = idx.shape
     rows = np.arange(n)[:, None]
     ok = (idx >= 0) & (idx != rows)
     keys = (np.broadcast_to(rows, idx.shape) * n + idx)[ok]
     ranks = np.broadcast_to(np.arange(1, k + 1), idx.shape)[ok]
+    values = np.asarray(sims, np.float64).reshape(n, k)[ok]
     order = np.argsort(keys, kind="stable")
-    keys, ranks = keys[order], ranks[order]
+    keys, ranks, values = keys[order], ranks[order], values[order]
 
-    def lookup(q: np.ndarray) -> np.ndarray:
+    def lookup(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if keys.size == 0:
-            return np.zeros(q.size, np.int64)
+            return np.zeros(q.size, np.int64), np.full(q.size, np.nan)
         pos = np.minimum(np.searchsorted(keys, q), keys.size - 1)
-        return np.where(keys[pos] == q, ranks[pos], 0)
+        found = keys[pos] == q
+        return np.where(found, ranks[pos], 0), np.where(found, values[pos], np.nan)
 
-    return lookup(a * n + b), lookup(b * n + a)
+    (r_ab, s_ab), (r_ba, s_ba) = lookup(a * n + b), lookup(b * n + a)
+    return r_ab, r_ba, np.where(np.isnan(s_ab), s_ba, s_ab)
+
+
+def _type_codes(entities: pl.DataFrame) -> tuple[list[str], np.ndarray]:
+    """(sorted type names, each entity's code into them), types normalised as discovery compares them."""
+    types = entities["entity_type"].cast(pl.Utf8).fill_null("").str.strip_chars().str.to_lowercase().to_numpy().astype(str)
+    names, codes = np.unique(types, return_inverse=True)
+    return names.tolist(), codes.astype(np.int64)
+
+
+def _cosines(x: np.ndarray, a: np.ndarray, b: np.ndarray, block: int = 65536) -> np.ndarray:
+    """Row-wise dot products of pairs, a block at a time (two (pairs, dim) copies would be gigabytes at 100k)."""
+    out = np.empty(a.size, np.float64)
+    for s in range(0, a.size, block):
+        out[s:s + block] = np.einsum("nd,nd->n", x[a[s:s + block]], x[b[s:s + block]])
+    return out
 
 
 def _similarity_features(g: GraphInputs, calibration: Calibration, a: np.ndarray, b: np.ndarray, m: int) -> dict:
-    x = np.asarray(g.vectors, np.float32)
-    cosine = np.einsum("nd,nd->n", x[a], x[b], dtype=np.float64) if a.size else np.zeros(0)
-    types = [(t or "").strip().lower() for t in g.entities["entity_type"].to_list()]
-    r_ab, r_ba = _ranks(np.asarray(g.neighbor_idx, np.int64).reshape(g.entities.height, -1), a, b)
+    n = g.entities.height
+    r_ab, r_ba, cosine = _ranks(np.asarray(g.neighbor_idx, np.int64).reshape(n, -1), np.asarray(g.neighbor_sims).reshape(n, -1), a, b)
+    missing = np.isnan(cosine)  # pairs no neighbour list holds (admitted by a name or a conversation)
+    cosine[missing] = _cosines(np.asarray(g.vectors, np.float32), a[missing], b[missing])
+    names, codes = _type_codes(g.entities)
     inv_ab, inv_ba = np.where(r_ab > 0, 1.0 / np.maximum(r_ab, 1), 0.0), np.where(r_ba > 0, 1.0 / np.maximum(r_ba, 1), 0.0)
     return {
-        "cosine": cosine, "null_z": calibration.standing([types[i] for i in a], [types[j] for j in b], cosine),
+        "cosine": cosine, "null_z": calibration.standing(names, codes[a], codes[b], cosine),
         "rank_best_inv": np.maximum(inv_ab, inv_ba), "rank_worst_inv": np.minimum(inv_ab, inv_ba),
         "mutual_knn": ((r_ab >= 1) & (r_ab <= m) & (r_ba >= 1) & (r_ba <= m)).astype(np.float64),
         "rank_a_in_b": r_ba, "rank_b_in_a": r_ab,
     }
 
 
-VERB_MENTION = pl.Struct({"source": pl.Int64, "target": pl.Int64, "verb": pl.Utf8, "text": pl.Utf8})
+VERB_MENTION = pl.Struct({"by": pl.Utf8, "verb": pl.Utf8, "text": pl.Utf8})
 
 
-def _mention_features(observed: pl.DataFrame, verbs: list[Mention], idf: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> dict:
-    """Named anywhere in the other's observations (weighted by the name's IDF), and named after a verb (in
-    scan order, at most 10 kept per pair: the first one types the edge)."""
-    weight = np.zeros(a.size, np.float64)
-    focus = np.zeros(a.size, np.float64)
-    observers: list[list[int]] = [[] for _ in range(a.size)]
-    stated: list[list[dict]] = [[] for _ in range(a.size)]
-    code_of = {c: r for r, c in enumerate((a * n + b).tolist())}
-    for obs, named, words in observed.select("observer", "named", "words").iter_rows():
-        r = code_of.get(min(obs, named) * n + max(obs, named))
-        if r is not None:
-            weight[r] = max(weight[r], idf[named])
-            focus[r] = max(focus[r], 1.0 / max(words, 1))
-            if obs not in observers[r]:
-                observers[r].append(obs)
-    for v in verbs:
-        r = code_of.get(min(v.source, v.target) * n + max(v.source, v.target))
-        if r is not None and len(stated[r]) < 10:
-            stated[r].append({"source": v.source, "target": v.target, "verb": v.relation, "text": v.text})
-            weight[r] = max(weight[r], idf[v.target])
-    return {"mention_idf": weight, "mention_focus": focus, "mention_verb": np.array([1.0 if s else 0.0 for s in stated]),
-            "named_by": pl.Series(observers, dtype=pl.List(pl.Int64)), "verb_mentions": pl.Series(stated, dtype=pl.List(VERB_MENTION))}
+def _pair_keys(x: pl.Expr, y: pl.Expr) -> list[pl.Expr]:
+    return [pl.min_horizontal(x, y).alias("a"), pl.max_horizontal(x, y).alias("b")]
 
 
-def _name_features(names: list[str], keys: list[str], contained: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> dict:
-    stems = [name_stems(s) for s in names]
-    stem_df = Counter(s for st in stems for s in st)
-    stem_idf = {s: float(idf_weights({s: c}, n, [s])[0]) for s, c in stem_df.items()}
-    shared = [sorted(stems[i] & stems[j]) for i, j in zip(a.tolist(), b.tolist())]
-    return {
-        "name_contains": _member(a, b, contained, n).astype(np.float64),
-        "prefix_share": np.array([common_prefix_share(keys[i], keys[j]) for i, j in zip(a.tolist(), b.tolist())], np.float64),
-        "shared_stem_idf": np.array([max((stem_idf[s] for s in st), default=0.0) for st in shared], np.float64),
-        "shared_stems": pl.Series(shared, dtype=pl.List(pl.Utf8)),
-    }
+def _mention_features(frame: pl.DataFrame, observed: pl.DataFrame, verbs: list[Mention], idf: np.ndarray, ids: pl.Series) -> pl.DataFrame:
+    """Named anywhere in the other's observations (weighted by the name's IDF; the shortest such observation
+    gives the focus) and named after a verb (in scan order, at most 10 kept per pair: the first types the edge)."""
+    idf_of = pl.DataFrame({"named": np.arange(idf.size, dtype=np.int64), "idf": idf})
+    id_of = pl.DataFrame({"row": np.arange(ids.len(), dtype=np.int64), "id": ids})
+    named = (observed.join(idf_of, on="named").join(id_of, left_on="observer", right_on="row")
+             .with_columns(*_pair_keys(pl.col("observer"), pl.col("named")))
+             .group_by("a", "b").agg(pl.col("idf").max().alias("mention_idf"), (1.0 / pl.col("words").clip(1, None)).max().alias("mention_focus"),
+                                     pl.col("id").unique(maintain_order=True).alias("named_by")))
+    stated = pl.DataFrame({"source": [v.source for v in verbs], "target": [v.target for v in verbs], "verb": [v.relation for v in verbs],
+                           "text": [v.text for v in verbs]}, schema={"source": pl.Int64, "target": pl.Int64, "verb": pl.Utf8, "text": pl.Utf8})
+    stated = (stated.with_row_index("order").join(idf_of, left_on="target", right_on="named").join(id_of, left_on="source", right_on="row")
+              .with_columns(*_pair_keys(pl.col("source"), pl.col("target"))).sort("order")
+              .group_by("a", "b", maintain_order=True).agg(
+                  pl.col("idf").max().alias("verb_idf"), pl.col("verb").first(), pl.col("source").first().alias("verb_source"),
+                  pl.col("text").first().alias("verb_text"),
+                  pl.struct(pl.col("id").alias("by"), "verb", "text").head(10).alias("verb_mentions")))
+    out = frame.join(named, on=["a", "b"], how="left").join(stated, on=["a", "b"], how="left")
+    return out.with_columns(
+        pl.max_horizontal(pl.col("mention_idf").fill_null(0.0), pl.col("verb_idf").fill_null(0.0)).alias("mention_idf"),
+        pl.col("mention_focus").fill_null(0.0), pl.col("verb").is_not_null().cast(pl.Float64).alias("mention_verb"),
+        pl.col("named_by").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        pl.col("verb_mentions").fill_null(pl.lit([], dtype=pl.List(VERB_MENTION))),
+    ).drop("verb_idf")
 
 
-def _comention_features(stats: CoMentions, a: np.ndarray, b: np.ndarray) -> dict:
-    got = pair_statistics(stats, a, b)
-    return {"comention_log": np.log1p(got["conversations"].astype(np.float64)), "comention_pmi": got["pmi"],
-            "comention_known": got["known"].astype(np.float64), "comention_conversations": got["conversations"],
-            "comention_chunks": got["chunks"], "comention_best": pl.Series(got["best"], dtype=pl.List(pl.Utf8))}
+def _stem_features(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """The stems both names share, and the most distinctive one's IDF over all names."""
+    stems = pl.DataFrame({"row": np.arange(len(names), dtype=np.int64), "stem": [sorted(name_stems(s)) for s in names]},
+                         schema={"row": pl.Int64, "stem": pl.List(pl.Utf8)}).explode("stem").drop_nulls()
+    counts = stems.group_by("stem").len()
+    idf = counts.with_columns(pl.Series("stem_idf", idf_weights(dict(counts.iter_rows()), len(names), counts["stem"].to_list())))
+    shared = (frame.select("a", "b").join(stems.rename({"row": "a"}), on="a").join(stems.rename({"row": "b"}), on=["b", "stem"])
+              .join(idf.select("stem", "stem_idf"), on="stem").sort("stem")
+              .group_by("a", "b").agg(pl.col("stem").alias("shared_stems"), pl.col("stem_idf").max().alias("shared_stem_idf")))
+    return frame.join(shared, on=["a", "b"], how="left").with_columns(
+        pl.col("shared_stems").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))), pl.col("shared_stem_idf").fill_null(0.0))
+
+
+def _comention_features(frame: pl.DataFrame, stats: CoMentions) -> pl.DataFrame:
+    """Conversations and chunks naming both, PMI (0 when never together), whether absence means anything,
+    and the best few conversations, joined from the co-mention counts."""
+    pairs = stats.pairs.rename({"i": "a", "j": "b", "conversations": "comention_conversations", "chunks": "comention_chunks",
+                                "best": "comention_best"})
+    per = pl.Series(stats.per_entity.astype(np.float64))
+    out = frame.join(pairs, on=["a", "b"], how="left").with_columns(
+        pl.col("comention_conversations").fill_null(0).cast(pl.Int64), pl.col("comention_chunks").fill_null(0).cast(pl.Int64),
+        pl.col("comention_best").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        pl.col("a").map_batches(lambda r: per.gather(r), return_dtype=pl.Float64).alias("_na"),
+        pl.col("b").map_batches(lambda r: per.gather(r), return_dtype=pl.Float64).alias("_nb"),
+    )
+    n = float(max(stats.conversations, 1))
+    return out.with_columns(
+        pl.col("comention_conversations").cast(pl.Float64).log1p().alias("comention_log"),
+        pl.when(pl.col("comention_conversations") > 0)
+        .then((pl.col("comention_conversations") * n / pl.max_horizontal(pl.col("_na") * pl.col("_nb"), pl.lit(1.0))).log())
+        .otherwise(0.0).alias("comention_pmi"),
+        ((stats.conversations > 0) & (pl.col("_na") > 0) & (pl.col("_nb") > 0)).cast(pl.Float64).alias("comention_known"),
+    ).drop("_na", "_nb")
 
 
 def _structure_features(g: GraphInputs, a: np.ndarray, b: np.ndarray) -> dict:
     n = g.entities.height
     src, dst = (np.asarray(r, np.int64) for r in g.source_rows)
     hood = neighbourhood(adjacency(n, src, dst), a, b)
-    types = [(t or "").strip().lower() for t in g.entities["entity_type"].to_list()]
-    names = sorted(set(types))
-    codes = np.array([names.index(t) for t in types], np.int64)
+    _, codes = _type_codes(g.entities)
     lift = type_pair_lift(codes, src, dst)
     return {"common_neighbors_log": np.log1p(hood["common"]), "adamic_adar": hood["adamic_adar"],
             "source_degree_log": np.log1p(hood["degree_a"]) + np.log1p(hood["degree_b"]),

@@ -90,18 +90,6 @@ def idf_weights(document_frequency: dict[str, int], documents: int, keys: list[s
                      for k in keys], np.float64)
 
 
-def common_prefix_share(a: str, b: str) -> float:
-    """Characters the two keys share at the start, over the shorter one's length (`libxcb1`/`libxcb-render0`: 6/7)."""
-    if not a or not b:
-        return 0.0
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n / min(len(a), len(b))
-
-
 def contains_parts(short: list[str], long: list[str]) -> bool:
     """`short` occurs as consecutive parts of `long` (and is shorter): acme-api in acme-api-tests, libfoo in libfoo-dev."""
     if not short or len(short) >= len(long):
