@@ -5,6 +5,8 @@ name: a resumed session copies its history into a new file, so lines are grouped
 de-duplicated by their `uuid`). Kept: user and assistant text, and a one-line form of each tool
 call. Skipped as noise: summaries (kept as the title), file-history snapshots, system lines, meta
 lines (slash-command caveats), sidechain (sub-agent) lines, thinking blocks and tool results.
+Tool results are not kept as text; their count, failures and first error lines are (metadata, see
+tool_results.py: what a session's type is judged by).
 A bad line (invalid UTF-8, malformed or truncated JSON, not an object; a user or assistant line whose
 `message` is missing or not an object, or whose `timestamp` is present but does not parse) is rejected
 alone. A UTF-8 BOM at the start of a file and CRLF line ends are allowed.
@@ -22,6 +24,7 @@ from typing import NamedTuple
 from sb_pipeline.records import redact
 from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame
 from sb_pipeline.sources.timestamps import to_utc
+from sb_pipeline.sources.tool_results import ToolResultTally
 from sb_pipeline.sources.transcript_batches import file_size, session_groups
 
 SOURCE = "transcript"
@@ -77,6 +80,7 @@ class _Session:
         self.cwd: str | None = None
         self.branch: str | None = None
         self.stamps: list = []
+        self.results = ToolResultTally()
 
     def add(self, event: dict, ts, order: int, rel: str) -> None:
         """One accepted line; `ts` is its parsed timestamp (None when it has none)."""
@@ -93,6 +97,7 @@ class _Session:
             self.stamps.append(ts)
         message = event["message"]
         role = "User" if event.get("type") == "user" else "Assistant"
+        self.results.add(message.get("content"))
         for text in _texts(message.get("content")):
             if not _is_noise_text(text):
                 self.turns.append((ts, order, role, text.strip()))
@@ -267,6 +272,7 @@ def _session_records(session: _Session, titles: dict[str, str], max_chars: int) 
             "turns": len(turns),
             "part": index,
             "parts": len(parts),
+            **session.results.metadata(),
         }
         records.append(
             dict(
