@@ -10,8 +10,9 @@ import duckdb
 
 from sb_pipeline.constants import EMBEDDING_DIM
 
-SCHEMA_VERSION = 5  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables;
-# 4: quality alerts carry their change point; 5: relationship probabilities, candidates and co-mentions
+SCHEMA_VERSION = 6  # 1: conversation flow; 2: knowledge-graph tables; 3: Crackerjack quality tables;
+# 4: quality alerts carry their change point; 5: relationship probabilities, candidates and co-mentions;
+# 6: conversation analytics (topics, their trends, session types)
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS sb_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -199,6 +200,33 @@ DDL = [
         chunk_id VARCHAR NOT NULL, conversation_id VARCHAR NOT NULL, scanned_at TIMESTAMPTZ NOT NULL
     )""",
     "CREATE TABLE IF NOT EXISTS mention_name_keys (name_key VARCHAR PRIMARY KEY, added_at TIMESTAMPTZ NOT NULL)",
+    # --- conversation analytics (schema 6, issue 15): topics with stable ids, weekly trends, session types
+    f"""CREATE TABLE IF NOT EXISTS topics (
+        topic_id VARCHAR PRIMARY KEY,          -- kept across runs while the topic is matched; new: hash of its founding members
+        label VARCHAR NOT NULL, top_terms VARCHAR[] NOT NULL, size INTEGER NOT NULL,
+        first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,  -- its conversations' earliest and latest start
+        centroid FLOAT[{EMBEDDING_DIM}] NOT NULL, join_similarity DOUBLE,  -- a newcomer joins at this cosine or closer
+        model_id VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS conversation_topics (
+        conversation_id VARCHAR PRIMARY KEY, topic_id VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,                -- cosine of the conversation's vector to its topic's centroid
+        assigned_by VARCHAR NOT NULL, assigned_at TIMESTAMPTZ NOT NULL  -- grouping | nearest (joined between groupings)
+    )""",
+    """CREATE TABLE IF NOT EXISTS topic_trends (  -- per topic x project ('*': all) x ISO week, for the weeks ending at as_of
+        as_of TIMESTAMPTZ NOT NULL, topic_id VARCHAR NOT NULL, project VARCHAR NOT NULL, week DATE NOT NULL,
+        iso_week VARCHAR NOT NULL, conversations INTEGER NOT NULL, chunks INTEGER NOT NULL, share DOUBLE NOT NULL,
+        trend VARCHAR, trend_tau DOUBLE, trend_p DOUBLE  -- rising | fading | steady over the last weeks (Mann-Kendall)
+    )""",
+    """CREATE TABLE IF NOT EXISTS topic_runs (
+        run_at TIMESTAMPTZ NOT NULL, mode VARCHAR NOT NULL, conversations INTEGER NOT NULL, topics INTEGER NOT NULL,
+        kept_topics INTEGER NOT NULL, new_topics INTEGER NOT NULL, unplaced INTEGER NOT NULL, model_id VARCHAR NOT NULL,
+        parameters JSON
+    )""",
+    """CREATE TABLE IF NOT EXISTS session_types (
+        conversation_id VARCHAR PRIMARY KEY, session_type VARCHAR NOT NULL, evidence JSON,
+        content_hash VARCHAR NOT NULL, classifier_version VARCHAR NOT NULL, classified_at TIMESTAMPTZ NOT NULL
+    )""",
     "CREATE INDEX IF NOT EXISTS idx_chunks_conversation ON conversation_chunks(conversation_id)",
     "CREATE INDEX IF NOT EXISTS idx_chunks_text_hash ON conversation_chunks(text_hash)",
 ]
