@@ -25,7 +25,8 @@ from sb_pipeline_tests.conftest import REPO, SAMPLES, duckdb_held_open
 BIN = Path(sys.executable).parent
 MANIFEST = json.loads((SAMPLES / "MANIFEST.json").read_text())
 TOOLS = {"search_conversations", "get_conversation", "get_conversation_statistics", "analyze_graph_connectivity",
-         "related_entities", "quality_alerts", "source_status", "store_conversation", "store_conversation_checkpoint"}
+         "related_entities", "quality_alerts", "source_status", "store_conversation", "store_conversation_checkpoint",
+         "conversation_topics"}
 
 pytestmark = pytest.mark.slow
 
@@ -176,3 +177,22 @@ def test_a_missing_and_a_busy_warehouse_are_structured_errors(built, tmp_path):
     assert project[1]["error"] == "unknown_project" and "acme-api" in project[1]["known_projects"]
     assert entity[1]["error"] == "unknown_entity" and conversation[1]["error"] == "unknown_conversation"
     assert limit[1]["error"] == "invalid_input"
+
+
+def test_conversation_topics_answers_like_the_cli(built):
+    root, env = built
+
+    async def scenario(client):
+        return (await call(client, "conversation_topics", weeks=16), await call(client, "conversation_topics", project="acme-api"),
+                await call(client, "conversation_topics", project="no-such-project"))
+
+    (error, overall), (p_error, project), (u_error, unknown) = session(env, scenario)
+    assert not error and overall["weeks"] == 16 and overall["topics"] and overall["conversations"] > 0
+    top = overall["topics"][0]
+    assert {"topic_id", "label", "top_terms", "conversations", "share", "trend", "examples"} <= set(top) and top["label"]
+    assert sum(overall["session_types"].values()) == overall["conversations"]
+    cli = json.loads(subprocess.run([str(BIN / "sb-pipeline"), "topics", "--weeks", "16", "--json", "--as-of", overall["as_of"]],
+                                    env=env, capture_output=True, text=True).stdout)
+    assert cli["topics"] == overall["topics"] and cli["session_types"] == overall["session_types"]
+    assert not p_error and project["project"] == "acme-api" and project["conversations"] <= overall["conversations"]
+    assert u_error and unknown["error"] == "unknown_project" and "acme-api" in unknown["known_projects"]

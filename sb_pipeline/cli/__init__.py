@@ -5,6 +5,6 @@ One module per domain registers its commands on the shared `app`; the import ord
 """
 
 from sb_pipeline.cli._app import app, console
-from sb_pipeline.cli import pipeline, conversations, knowledge_graph, quality, health, assistant  # noqa: E402,F401  (registers commands)
+from sb_pipeline.cli import pipeline, conversations, analytics, knowledge_graph, quality, health, assistant  # noqa: E402,F401  (registers commands)
 
 __all__ = ["app", "console"]

@@ -73,6 +73,7 @@ def run() -> None:
     stats = emb.get("statistics", {})
     graph = _metadata_values(result, "graph_connectivity")
     alerts = _metadata_values(result, "quality_alerts")
+    topics = _metadata_values(result, "conversation_report")
     table = Table(title="sb-pipeline run" + ("" if result.success else " [red](FAILED)[/red]"), show_header=False)
     rows = [
         ("conversations read", raw.get("read")),
@@ -87,6 +88,8 @@ def run() -> None:
                             f"({graph.get('discovered_edges')} discovered), health {graph.get('health')}: sb-pipeline graph"),
         ("quality alerts", f"{alerts.get('alerts_active')} active ({alerts.get('critical')} critical, {alerts.get('warning')} warning), "
                            f"{alerts.get('alerts_new')} new, {alerts.get('alerts_resolved')} resolved, as of {alerts.get('as_of')}"),
+        ("topics", f"{topics.get('topics')} topics, the largest '{topics.get('largest_topic')}' "
+                   f"({topics.get('largest_share')} of recent conversations): sb-pipeline topics, {topics.get('html')}"),
         ("model", emb.get("model_id")),
         ("checks", _check_summary(result)),
         ("warehouse", settings.warehouse_path()),

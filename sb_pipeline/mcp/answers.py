@@ -116,6 +116,19 @@ class Answers:
         rows = [{k: _jsonable(v) for k, v in row.items()} for row in edges.head(limit).iter_rows(named=True)]
         return {"entity": entity, "relationships": rows, "total": edges.height}
 
+    def conversation_topics(self, project: str | None, weeks: int, limit: int) -> dict:
+        """What `sb-pipeline topics --json` prints (sb_pipeline.conversations.topic_summary)."""
+        from sb_pipeline.conversations.topic_summary import summarise
+        from sb_pipeline.warehouse import topics as topic_store
+
+        frames = self._read(topic_store.analytics_frames)
+        if not frames["topics"].height:
+            raise ToolFailure("not_built_yet", "no topics yet: run the pipeline (make run)")
+        known = sorted(set(frames["conversations"]["project"].drop_nulls().to_list()))
+        if project is not None and project not in known:
+            raise ToolFailure("unknown_project", f"no conversations in project {project!r}", known_projects=known[:50])
+        return summarise(frames, datetime.now(timezone.utc), weeks, project, top=limit)
+
     def quality_alerts(self, project: str | None, include_resolved: bool) -> dict:
         alerts = self._read(quality_store.previous_alerts)
         if project is not None:

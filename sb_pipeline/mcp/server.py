@@ -111,6 +111,16 @@ def _insight_tools(server: MCPServer, answers: Answers) -> None:
         return answers.related_entities(name, limit)
 
     @server.tool(description=(
+        "What the developer's conversations were about over the last weeks: topics (label, top terms, conversations, share, "
+        "rising/fading trend, example conversations) and session types (debugging, feature, refactoring, review, operations, "
+        "question, note, reflection) per week, for all projects or one."))
+    @_tool_result
+    def conversation_topics(project: str | None = None, weeks: int = 8, limit: int = 10) -> dict:
+        if not 1 <= weeks <= 104 or not 1 <= limit <= 50:
+            raise ToolFailure("invalid_input", "weeks must be 1-104 and limit 1-50")
+        return answers.conversation_topics(project, weeks, limit)
+
+    @server.tool(description=(
         "Code-quality alerts from Crackerjack runs: which metric degraded in which project, how much, since when, and "
         "whether it is new, ongoing or resolved."))
     @_tool_result
