@@ -21,10 +21,10 @@ VECTOR_BATCH_ROWS = 32_768
 def chunk_vector_batches(conn: duckdb.DuckDBPyConnection, model_id: str, rows: int = VECTOR_BATCH_ROWS) -> Iterator[pl.DataFrame]:
     """(conversation_id, weight = the chunk's length in characters, embedding) of every chunk with a vector of
     `model_id`, sorted by conversation_id, `rows` at a time."""
-    reader = conn.execute(
+    reader = conn.sql(
         """SELECT k.conversation_id, (k.end_char - k.start_char)::FLOAT AS weight, e.embedding
            FROM conversation_chunks k JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
-           ORDER BY k.conversation_id, k.ordinal""", [model_id]).to_arrow_reader(rows)
+           ORDER BY k.conversation_id, k.ordinal""", params=[model_id]).to_arrow_reader(rows)
     for batch in reader:
         yield pl.from_arrow(batch)
 
