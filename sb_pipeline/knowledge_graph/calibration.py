@@ -8,6 +8,10 @@ and are similar at random far more often than a test and a library are. So for e
 pair we sample random pairs of distinct entities, and the threshold is a high quantile (default 0.99)
 of that null distribution: an edge must beat 99% of random pairs of the same types.
 
+The threshold is recorded on each edge; the relationship model reads the cosine's *standing* instead, a
+z-score against the same null sample's mean and standard deviation (`standing`), which says how unusual a
+cosine is for that kind of pair on this graph whatever the text recipe or the model, not just pass/fail.
+
 Sampling: up to `samples_per_pair` pairs with replacement (all pairs when there are fewer possible);
 type pairs with fewer than `min_samples` possible pairs use the global null (random pairs of any
 types). Each type pair draws from its own generator seeded by (seed, crc32 of both type names), so the

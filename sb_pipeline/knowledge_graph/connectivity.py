@@ -25,7 +25,8 @@ def recommendations(ratio: float, coverage: float, isolated_share: float, precis
     out = []
     if ratio < 0.2:
         out.append("Connectivity is low: make sure every entity has a vector (entity_embeddings), then re-run discovery; "
-                   "if precision allows, lower the null-model quantile rather than using a fixed 0.75.")
+                   "the edges below the publication cut are in relationship_candidates (sb-pipeline related NAME --candidates), "
+                   "and a lower publish_cut in the run config publishes them, less reliably.")
     elif coverage < 0.8:
         out.append("Embedding coverage is below 80%: materialize entity_embeddings.")
     if isolated_share > 0.5:

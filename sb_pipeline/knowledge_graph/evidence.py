@@ -16,8 +16,9 @@ if the word was a substring of the name or vice versa ("fast" matched "fastapi")
 
 Shared stems: name tokens (split on non-alphanumerics and camelCase) of >= 3 characters, minus
 GENERIC_STEMS, words that say what kind of thing an entity is rather than which thing
-("acme-api" and "acme-web" share "acme"; "user-service" and "order-service" share nothing). They are
-recorded as evidence only; no rule fires on them, since a shared prefix is weak on its own.
+("acme-api" and "acme-web" share "acme"; "user-service" and "order-service" share nothing). No rule fires
+on them (a shared stem is weak on its own); the relationship model weighs them by how rare the stem is
+(features.py, `shared_stem_idf`).
 """
 
 from __future__ import annotations
