@@ -391,3 +391,18 @@ def test_discover_with_real_embeddings(embedder):
     assert json.loads(e["evidence"])["named_by"] == ["e6"]
     assert json.loads(edge(out, "e4", "e5")["evidence"])["shared_stems"] == ["acme"]
     assert not edge(out, "e2", "e3")["published"] or edge(out, "e2", "e3")["p_related"] < 0.8
+
+
+def test_evidence_in_words():
+    from sb_pipeline.knowledge_graph.explain import explain
+
+    evidence = {"observation": None, "named_by": [], "shared_stems": ["acme"], "common_neighbors": 3,
+                "co_mention": {"conversations": 4, "pmi": float(np.log(6.2)), "best": ["c1"]},
+                "features": {"cosine": 0.712, "mutual_knn": 1.0, "name_contains": 1.0, "comention_known": 1.0}}
+    assert explain(evidence, "acme-api", "acme-api-tests") == (
+        "named together in 4 conversations (lift 6.2); `acme-api-tests` contains `acme-api`; "
+        "3 shared neighbours among the relationships you keep; cosine 0.71, mutual")
+    stated = {"observation": "uses fastapi", "observed_by": "e1", "co_mention": {"conversations": 0}, "shared_stems": [],
+              "features": {"cosine": 0.3, "rank_best_inv": 0.5, "comention_known": 1.0}}
+    assert explain(stated, "acme-api", "fastapi", {"e1": "acme-api"}) == (
+        'acme-api says "uses fastapi"; both named in your conversations, never together; cosine 0.30, rank 2')
