@@ -85,7 +85,8 @@ def run() -> None:
         ("conversations in warehouse", stats.get("total_conversations")),
         ("embedding coverage", f"{stats.get('embedding_coverage')} % of conversations, {stats.get('chunk_coverage')} % of chunks"),
         ("knowledge graph", f"{graph.get('entities')} entities, {graph.get('edges')} relationships "
-                            f"({graph.get('discovered_edges')} discovered), health {graph.get('health')}: sb-pipeline graph"),
+                            f"({graph.get('discovered_edges')} discovered, {graph.get('candidates')} candidates below the cut), "
+                            f"health {graph.get('health')}: sb-pipeline graph"),
         ("quality alerts", f"{alerts.get('alerts_active')} active ({alerts.get('critical')} critical, {alerts.get('warning')} warning), "
                            f"{alerts.get('alerts_new')} new, {alerts.get('alerts_resolved')} resolved, as of {alerts.get('as_of')}"),
         ("topics", f"{topics.get('topics')} topics, the largest '{topics.get('largest_topic')}' "
