@@ -7,7 +7,8 @@ settings (training.py), predicts this graph's candidates, and the published edge
 scored against every true pair to discover (pairs the source graph holds are excluded, from candidates and
 truth alike). Printed per graph: published edges, precision, recall, F1, average precision of all pairs ranked
 by p (non-candidates last), ECE, and Session Buddy's rule (each entity's 5 nearest with cosine > 0.75);
-then a reliability table per graph by probability decile.
+then the shipped model (fitted on all four graphs, so in-sample: the figures on the samples a user of `make run`
+gets) on each graph, and a reliability table per graph by probability decile.
 
     .venv/bin/python bench/discovery_quality.py [--cut 0.5] [--json out.json]
 """
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from sb_pipeline.embedding import load_embedder
 from sb_pipeline.knowledge_graph.labelled import all_graphs
-from sb_pipeline.knowledge_graph.quality import cached_vectors, labelled_candidates, session_buddy_scores
+from sb_pipeline.knowledge_graph.model import load_model
+from sb_pipeline.knowledge_graph.quality import cached_vectors, labelled_candidates, measure, session_buddy_scores
 from sb_pipeline.knowledge_graph.training import leave_one_graph_out
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +52,12 @@ def main() -> None:
         print(f"{g.name:<9} {g.pairs:>7} {positives[g.name]:>5} {r['candidates']:>6} | {r['edges']:>5} {r['precision']:>6.3f} "
               f"{r['recall']:>6.3f} {r['f1']:>6.3f} {r['average_precision']:>6.3f} {r['ece']:>6.3f} | {'':9}{sb['edges']:>5} "
               f"{sb['precision']:>6.3f} {sb['recall']:>6.3f} {sb['f1']:>6.3f} | {ratio:.1f}x")
+    shipped = load_model()
+    print(f"\nthe shipped model {shipped.model_id} (fitted on all four, so in-sample) on each graph")
+    for g in graphs:
+        r = measure(shipped, frames[g.name], positives[g.name], g.pairs, args.cut)
+        print(f"{g.name:<9} edges {r['edges']:>4}, right {r['right']:>4}: precision {r['precision']:.3f} recall {r['recall']:.3f} "
+              f"(of {positives[g.name]} true pairs not in the source) F1 {r['f1']:.3f} ECE {r['ece']:.3f}")
     for name, r in rows.items():
         print(f"\nreliability, {name} left out (decile of p: candidates, mean p, share right)")
         for b in r["reliability"]:
