@@ -176,7 +176,7 @@ def test_related_lists_the_source_and_the_stated_relationships_with_evidence(gra
     by_other = {r["other"]: r for r in rels if r["origin"] == "discovered"}
     for t in stated:
         edge = by_other[t["to_name"]]
-        evidence = json.loads(edge["evidence"])
+        evidence = edge["evidence"]  # an object, not JSON text in JSON
         assert (edge["relation_type"], edge["direction"], edge["confidence"], edge["rule"]) == (
             t["relation_type"], "out", "high", f"observation:{t['sb_pattern']}"), edge
         assert edge["p_related"] >= 0.8 and edge["why"].startswith(f'acme-api says "{t["observation"]}"')
@@ -185,7 +185,7 @@ def test_related_lists_the_source_and_the_stated_relationships_with_evidence(gra
     # a prose mention is not a relationship ("considered kafka ... but dropped the idea")
     assert "kafka" not in by_other
     # every discovered edge carries its evidence and is between kept entities of the manifest
-    assert all(json.loads(r["evidence"])["admitted_by"] for r in rels if r["origin"] == "discovered")
+    assert all(r["evidence"]["admitted_by"] for r in rels if r["origin"] == "discovered")
     assert {r["other"] for r in rels} <= set(names.values())
     assert len(rels) == len({r["other"] for r in rels}), "one row per related entity"
 

@@ -120,6 +120,8 @@ def test_every_tool_answers_on_the_samples(built):
     assert not error and status["healthy"] is True
     error, related = got["related"]
     assert not error and related["entity"]["name"] == "acme-api" and related["total"] >= 1
+    assert all(r["why"] for r in related["relationships"])  # the evidence in words, as sb-pipeline related prints it
+    assert any(isinstance(r["evidence"], dict) and "p_related" in r for r in related["relationships"])
 
 
 def test_a_stored_conversation_is_found_after_a_run_by_the_same_server(built):

@@ -44,7 +44,7 @@ def graph(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table(show_header=False, title=f"knowledge graph: {report['health']}")
     for key in ("entities", "edges", "source_edges", "discovered_edges", "candidates", "connectivity_ratio", "avg_degree",
-                "isolated_entities", "embedding_coverage", "components", "largest_component_share", "entity_types", "relation_types",
+                "isolated_entities", "isolated_share", "embedding_coverage", "components", "largest_component_share", "entity_types", "relation_types",
                 "evidence_kinds", "degree_distribution"):
         table.add_row(key, str(report.get(key)))
     console.print(table)
@@ -57,18 +57,14 @@ def related(name: str = typer.Argument(..., help="An entity name (case-insensiti
             candidates: bool = typer.Option(False, "--candidates", help="Also the edges below the publication cut"),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """An entity's relationships (the source's, then the published ones by probability) with the evidence for each."""
-    from sb_pipeline.knowledge_graph.explain import explain
+    from sb_pipeline.knowledge_graph.explain import described
     from sb_pipeline.warehouse import knowledge_graph as kg
 
     entity, edges = _read_graph(lambda conn: kg.relationships_of(conn, name, candidates))
     if entity is None:
         console.print(f"No entity named {name!r}.")
         raise typer.Exit(1)
-    rows = edges.to_dicts()
-    for r in rows:
-        evidence = json.loads(r["evidence"]) if r["evidence"] else None
-        names = {entity["entity_id"]: entity["name"], r["other_id"]: r["other"]}
-        r["why"] = explain(evidence, entity["name"], r["other"], names) if evidence else "stored in your knowledge graph"
+    rows = described(entity, edges)
     if as_json:
         sys.stdout.write(json.dumps({"entity": entity, "relationships": rows}, indent=2, default=str) + "\n")
         return

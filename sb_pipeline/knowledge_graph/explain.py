@@ -7,6 +7,7 @@ phrases come from the edge's `evidence` JSON (discovery.py), strongest kinds fir
 
 from __future__ import annotations
 
+import json
 import math
 
 from sb_pipeline.knowledge_graph.names import contains_parts, name_key, name_parts
@@ -65,3 +66,15 @@ def _similarity(f: dict) -> str:
         return text + ", mutual"
     best = f.get("rank_best_inv") or 0.0
     return text + (f", rank {round(1 / best)}" if best else "")
+
+
+def described(entity: dict, edges) -> list[dict]:
+    """An entity's relationships (rows of `warehouse.knowledge_graph.relationships_of`) as dicts with the evidence
+    parsed and the `why` line: what `sb-pipeline related` prints and the MCP server's related_entities returns."""
+    rows = edges.to_dicts()
+    for r in rows:
+        evidence = json.loads(r["evidence"]) if isinstance(r.get("evidence"), str) and r["evidence"] else None
+        names = {entity["entity_id"]: entity["name"], r["other_id"]: r["other"]}
+        r["evidence"] = evidence
+        r["why"] = explain(evidence, entity["name"], r["other"], names) if evidence else "stored in your knowledge graph"
+    return rows

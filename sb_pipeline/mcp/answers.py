@@ -18,6 +18,7 @@ import duckdb
 
 from sb_pipeline.conversations.retrieval import LexicalIndexUnavailable
 from sb_pipeline.conversations.service import SearchSession
+from sb_pipeline.knowledge_graph.explain import described
 from sb_pipeline.warehouse import WarehouseBusyError, WarehouseMissingError, connect
 from sb_pipeline.warehouse import conversations as store
 from sb_pipeline.warehouse import knowledge_graph as kg
@@ -113,7 +114,7 @@ class Answers:
         entity, edges = self._read(lambda conn: kg.relationships_of(conn, name))
         if entity is None:
             raise ToolFailure("unknown_entity", f"no entity named {name!r}")
-        rows = [{k: _jsonable(v) for k, v in row.items()} for row in edges.head(limit).iter_rows(named=True)]
+        rows = [{k: _jsonable(v) for k, v in row.items()} for row in described(entity, edges.head(limit))]
         return {"entity": entity, "relationships": rows, "total": edges.height}
 
     def conversation_topics(self, project: str | None, weeks: int, limit: int) -> dict:
