@@ -23,6 +23,7 @@ import numpy as np
 
 EXACT_MAX = 12_000
 PROBES = 8
+CELL_SAMPLE = 20  # conversations per cell the cells' centres are fitted on
 SEED = 7
 
 
@@ -63,12 +64,9 @@ def _top_k(x: np.ndarray, rows: np.ndarray, candidates: np.ndarray, k: int, bloc
 
 def _cell_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest: each cell's members searched among the members of the PROBES cells nearest to it."""
-    from sklearn.cluster import MiniBatchKMeans
-
     n = x.shape[0]
     cells = int(np.sqrt(n))
-    km = MiniBatchKMeans(cells, batch_size=4096, n_init=1, max_iter=20, random_state=SEED).fit(x)
-    labels, centres = km.labels_, km.cluster_centers_.astype(np.float32)
+    labels, centres = _cells(x, cells)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(cells + 1))
     nearest_cells = np.argsort(-(centres @ centres.T), axis=1)[:, :PROBES]
@@ -85,6 +83,20 @@ def _cell_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if kk < k:  # a tiny neighbourhood: repeat the last neighbour (a duplicate edge is merged away)
             out_i[rows, kk:], out_s[rows, kk:] = idx[:, -1:], sims[:, -1:]
     return out_i, out_s
+
+
+def _cells(x: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """A k-means partition into `cells`: centres fitted on a sample of CELL_SAMPLE conversations per cell (cells only
+    need to be coarse, and k-means on all 100k rows costs more than the whole search), every row then in its nearest."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(SEED)
+    sample = rng.choice(x.shape[0], min(x.shape[0], CELL_SAMPLE * cells), replace=False)
+    km = KMeans(cells, init="random", n_init=1, max_iter=15, random_state=SEED).fit(x[sample])
+    centres = km.cluster_centers_.astype(np.float32)
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    labels = np.concatenate([np.argmax(x[i:i + 8192] @ centres.T, axis=1) for i in range(0, x.shape[0], 8192)])
+    return labels, centres
 
 
 def leiden(n: int, source: np.ndarray, target: np.ndarray, weight: np.ndarray, resolution: float,

@@ -34,9 +34,14 @@ def is_label_term(term: str) -> bool:
 
 
 def term_counts(texts: Iterable[str]) -> Counter:
+    return counts_of(tokens(text) for text in texts)
+
+
+def counts_of(token_lists: Iterable[list[str]]) -> Counter:
+    """The label terms' counts over texts already tokenised (tokenise once, count and judge coherence on the same)."""
     counts: Counter = Counter()
-    for text in texts:
-        counts.update(t for t in tokens(text) if is_label_term(t))
+    for words in token_lists:
+        counts.update(t for t in words if is_label_term(t))
     return counts
 
 

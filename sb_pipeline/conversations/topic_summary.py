@@ -41,12 +41,14 @@ def summarise(frames: dict[str, pl.DataFrame], as_of: datetime, weeks: int = 8, 
             "topic_id": topic_id, "label": t["label"] if t else None, "top_terms": list(t["top_terms"]) if t else [],
             "conversations": n, "share": round(n / total, 4) if total else 0.0, "size": t["size"] if t else None,
             "first_seen": _iso(t["first_seen"]) if t else None, "last_seen": _iso(t["last_seen"]) if t else None,
-            "new": bool(t and t["first_seen"] is not None and t["first_seen"] >= week_start(as_of)),
+            "new": bool(t and t["first_seen"] is not None and week_start(as_of) <= t["first_seen"] <= as_of),
             "trend": trends.get(topic_id), "examples": [{**e, "started_at": _iso(e["started_at"])} for e in examples.to_dicts()],
         })
+    this_week = week_start(as_of)
+    fresh = topics.filter(pl.col("first_seen").is_not_null() & (pl.col("first_seen") >= this_week) & (pl.col("first_seen") <= as_of))
     return {
         "as_of": as_of.isoformat(), "weeks": weeks, "project": project, "conversations": total,
-        "topics_total": topics.height, "topics": rows,
+        "topics_total": topics.height, "new_topics_this_week": fresh.height, "topics": rows,
         "weekly": _weekly(conversations, "topic_id"), "session_types": _counts(conversations, "session_type"),
         "session_types_weekly": _weekly(conversations, "session_type"),
     }

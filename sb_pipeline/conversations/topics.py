@@ -132,7 +132,8 @@ def join_nearest(current: ConversationVectors, previous: Previous) -> Grouping:
     thresholds = previous.topics["join_similarity"].to_numpy()
     known = previous.assignments.filter(pl.col("conversation_id").is_in(current.ids))
     index = {cid: i for i, cid in enumerate(current.ids)}
-    fresh = [cid for cid in current.ids if cid not in set(known["conversation_id"].to_list())]
+    placed = set(known["conversation_id"].to_list())
+    fresh = [cid for cid in current.ids if cid not in placed]
     sims = current.vectors[[index[c] for c in fresh]] @ centres.T if fresh else np.zeros((0, len(old_ids)))
     best = np.argmax(sims, axis=1) if fresh else np.empty(0, np.int64)
     close = sims[np.arange(len(fresh)), best] >= thresholds[best] if fresh else np.empty(0, bool)

@@ -18,7 +18,7 @@ import polars as pl
 from sb_pipeline.conversations import session_types as types
 from sb_pipeline.conversations.chunking import conversation_batches
 from sb_pipeline.conversations.topic_groups import GroupingParameters
-from sb_pipeline.conversations.topic_labels import ctfidf, label, npmi, term_counts
+from sb_pipeline.conversations.topic_labels import counts_of, ctfidf, label, npmi
 from sb_pipeline.conversations.topics import Previous, conversation_vectors, full_grouping, join_nearest, needs_full_grouping
 from sb_pipeline.defs.automation import DOWNSTREAM_POLICY
 from sb_pipeline.defs.resources import EmbedderResource, WarehouseResource
@@ -27,7 +27,7 @@ from sb_pipeline.warehouse import topics as store
 
 GROUP = "analytics"
 WRITE_POOL = "duckdb_write"
-LABEL_CHUNKS_PER_TOPIC = 200
+LABEL_CHUNKS_PER_TOPIC = 100  # a topic's terms from at most this many of its chunks (a fixed sample)
 TYPE_BATCH_CHARS = 4_000_000
 
 
@@ -76,7 +76,7 @@ def conversation_topics(context: dg.AssetExecutionContext, config: TopicConfig, 
     groupings new conversations join the nearest topic when close enough (sb_pipeline.conversations.topics)."""
     started = time.perf_counter()
     model_id = embedder.get().model_id
-    with warehouse.get_connection(read_only=True) as conn:
+    with warehouse.get_connection() as conn:  # a writer's connection: it brings an older warehouse's schema up to date
         current = conversation_vectors(store.chunk_vector_batches(conn, model_id))
         old_topics, old_assignments = store.previous_topics(conn)
         grouped_at_last, last_model = store.last_full_grouping(conn)
@@ -114,8 +114,9 @@ def _labelled(warehouse: WarehouseResource, grouping, old_topics: pl.DataFrame, 
     topic was matched), model id and created_at; and the mean NPMI of the top terms over the sampled chunks."""
     with warehouse.get_connection(read_only=True) as conn:
         chunks = store.label_chunks(conn, grouping.assignments, LABEL_CHUNKS_PER_TOPIC)
-    texts = {topic: group["text"].to_list() for (topic,), group in chunks.partition_by("topic_id", as_dict=True).items()}
-    terms = ctfidf({topic: term_counts(t) for topic, t in texts.items()})
+    words = {topic: [tokens(t) for t in group["text"].to_list()]  # tokenised once: for the terms and for their coherence
+             for (topic,), group in chunks.partition_by("topic_id", as_dict=True).items()}
+    terms = ctfidf({topic: counts_of(lists) for topic, lists in words.items()})
     ids = grouping.topics["topic_id"].to_list()
     top = [[term for term, _ in terms.get(t, [])] for t in ids]
     created = dict(zip(old_topics["topic_id"].to_list(), old_topics["created_at"].to_list())) if old_topics.height else {}
@@ -124,6 +125,6 @@ def _labelled(warehouse: WarehouseResource, grouping, old_topics: pl.DataFrame, 
         top_terms=pl.Series(top, dtype=pl.List(pl.Utf8)),
         label=pl.Series([old or label(words) for old, words in zip(grouping.topics["label"].to_list(), top)], dtype=pl.Utf8),
         model_id=pl.lit(model_id), created_at=pl.Series([created.get(t, now) for t in ids], dtype=pl.Datetime("us", "UTC")))
-    documents = [set(tokens(text)) for text in chunks["text"].to_list()]
+    documents = [set(lists) for group in words.values() for lists in group]
     scores = npmi([t[:10] for t in top if len(t) > 1], documents)
     return frame, (sum(scores) / len(scores) if scores else 0.0)

@@ -60,6 +60,6 @@ def conversation_report(config: WeeksConfig, quality: QualityResource, warehouse
         "conversations_in_weeks": dg.MetadataValue.int(overall["conversations"]),
         "largest_share": dg.MetadataValue.float(top["share"] if top else 0.0),
         "largest_topic": dg.MetadataValue.text(top["label"] if top else "-"),
-        "new_topics_this_week": dg.MetadataValue.int(sum(t["new"] for t in overall["topics"])),
+        "new_topics_this_week": dg.MetadataValue.int(overall["new_topics_this_week"]),
         "session_types": dg.MetadataValue.json(overall["session_types"]),
     })
