@@ -6,7 +6,8 @@ Design (see ``changepoints`` for the method and why it replaced the fixed split 
 - Effect: relative change of the regimes' levels, ``(after - before) / before * 100``: medians (one failed run
   cannot move a level), pass rates for 0/100 metrics (``BINARY_METRICS``: judged as failure rates).
 - An alert needs a practical drop (bands: info >= 5 %, warning >= 10 %, critical >= 25 %; configurable,
-  e.g. ``--alert-threshold``) AND the one-sided, search-adjusted test p < ``alpha`` AND (except 0/100 metrics)
+  e.g. ``--alert-threshold``) AND the one-sided, search-adjusted p < ``alpha`` (the rank test or the noise test,
+  Bonferroni: either at alpha / 2, see ``changepoints``) AND (except 0/100 metrics)
   a drop of at least ``MIN_EFFECT`` times the series' own run-to-run noise. Only drops alert: every
   metric is higher-is-better (complexity_score too). Rises are returned by ``improvements`` for reports.
 - Each alert carries ``change_at`` and ``change_run_id`` (the first degraded run), the levels before and after,
@@ -23,7 +24,7 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 
-from sb_pipeline.quality.changepoints import MIN_BEFORE, MIN_RUNS, PENALTY, SMALL, Shift, judge
+from sb_pipeline.quality.changepoints import MIN_BEFORE, MIN_RUNS, NOISE_MAX, PENALTY, SMALL, Shift, judge
 from sb_pipeline.quality.trends import KEYS, latest_era, utc, window
 
 BANDS = ((5.0, "info"), (10.0, "warning"), (25.0, "critical"))
@@ -82,7 +83,8 @@ def _evidence(shift: Shift, g: pl.DataFrame, binary: bool, alpha: float, worse: 
         "method": "change point (ruptures PELT on ranks) + one-sided rank test of the regime after it",
         "test": f"one-sided ({'after < before' if worse else 'after > before'}): permutation test of the best split's "
                 f"Mann-Whitney statistic (rank_p); {'Fisher exact' if binary else 'Yuen trimmed t'} test at the split x "
-                "splits searched (noise_p), which judges a short series",
+                "splits searched (noise_p); " + (f"the run count picks one (Fisher below {SMALL} runs)" if binary else
+                                                 f"below {NOISE_MAX} runs p = 2 x the smaller (Bonferroni), else rank_p"),
         "judged_by": shift.judged_by,
         "alpha": alpha,
         "p_value": round(shift.p_value, 6),

@@ -20,14 +20,20 @@ series' level shifted and then judging the shift; this module does the same in t
    segments' ends were chosen by the data, and comparing two of them would test noise that PELT itself
    picked out. With a single change the split is where the rank statistic is best, moved on to the first run
    that is itself changed by the smallest band (``first_changed``: change_at is the first degraded run).
-   The test is one-sided: the rank test is the standardised Mann-Whitney statistic at the split with a
-   permutation p-value of the BEST split's statistic over every split of the pooled runs (>= ``MIN_BEFORE``
-   before, >= ``MIN_RUNS`` after), so it accounts for having searched for the split (for 0/100 metrics an exact
-   Monte Carlo conditional test of two proportions). After searching, permutations of fewer than ``SMALL``
-   runs can hardly reach p < 0.05 (six runs never can), so a series that short is judged by the noise test
-   instead: Yuen's trimmed t (Fisher's exact test for 0/100 metrics) at the split, times the number of splits
-   searched. Which test judges depends on the number of runs only, never on their values, so both stay valid;
-   it is how three runs after a drop that is large against the series' own noise can alert.
+   Two one-sided tests, each accounting for having searched for the split: the rank test (the standardised
+   Mann-Whitney statistic at the split, with a permutation p-value of the BEST split's statistic over every
+   split of the pooled runs: >= ``MIN_BEFORE`` before, >= ``MIN_RUNS`` after) and the noise test (Yuen's
+   trimmed t at the split times the number of splits searched: the drop against the series' own noise; how
+   three runs after a large drop can alert, where permutations of a few runs cannot reach a small p). One wild
+   run blinds one of them but not the other: in the baseline, below the runs after a drop, it spoils the ranks;
+   inside a three-run regime it spoils the t (nothing is trimmed in so few runs). So below ``NOISE_MAX`` pooled
+   runs of a measured metric either test may judge, each at half the level (Bonferroni: p is twice the smaller
+   p); from there on the rank test alone judges (the noise test adds no detection there, README). For 0/100
+   metrics both count the same failures (a Monte Carlo conditional test of two proportions; Fisher's exact
+   test times the splits below ``SMALL`` runs, where permutations cannot reach 0.05): the run count picks one.
+   Which rule applies depends on the number of runs only, never on their values. Not kept (README): tests
+   valid under serial correlation with the lag-1 autocorrelation estimated from the series (it cannot be
+   estimated in the short series where the false alerts on autocorrelated noise are).
 
 The minimum sample is statistical: three runs after a change can alert when they sit below nearly all the
 runs before it (a large drop against the series' own noise); a single bad run never can (a regime has at
@@ -50,7 +56,8 @@ PENALTY = 1.0  # chosen on the development series (bench/alert_quality.py --tune
 FIRST_PERMUTATIONS, MORE_PERMUTATIONS = 99, 900  # two-stage Monte Carlo p-value
 PERMUTATION_SEED = 20261120
 SAMPLED_PAIRS = 20_000  # pairwise differences for the interval of a long series (fixed seed)
-SMALL = 12  # pooled runs below which the noise test judges (permutations cannot reach 0.05 there); tuned
+SMALL = 12  # 0/100 metrics: pooled runs below which Fisher's exact test judges (permutations cannot reach 0.05)
+NOISE_MAX = 20  # pooled runs below which the noise test may judge too (Bonferroni); chosen on the development series
 TRIM = 0.2  # Yuen's trimmed t-test: 20 % of each tail set aside, so one wild run in five cannot hide a drop
 
 
@@ -67,8 +74,8 @@ class Shift:
     change_pct: float  # signed, % of level_before
     change_pct_low: float  # 95 % interval of the change, % of level_before
     change_pct_high: float
-    p_value: float  # one-sided, search-adjusted: noise_p below SMALL pooled runs, else rank_p
-    judged_by: str  # "noise" or "rank": which of the two p-values is p_value
+    p_value: float  # one-sided, search-adjusted: 2 x min(rank_p, noise_p) below NOISE_MAX runs, else rank_p
+    judged_by: str  # "noise" or "rank": the test whose p-value made p_value
     rank_p: float  # permutation p of the best split's Mann-Whitney statistic
     noise_p: float  # t-test (Fisher's exact test for 0/100 metrics) at the split x the number of splits searched
     statistic: float  # standardised Mann-Whitney z at the split, signed (negative = lower after)
@@ -266,14 +273,21 @@ def judge(values: np.ndarray, binary: bool, merge_pct: float, worse: bool = True
     if len(before) < MIN_BEFORE or len(after) < MIN_RUNS:
         return None
     rank_p, z = search_adjusted_p(points[b0:b1], points[a0:], worse)
-    short = len(before) + len(after) < small
     splits = len(before) + len(after) - MIN_BEFORE - MIN_RUNS + 1
     noise_p = min(1.0, splits * (_exact_p(before, after, worse) if binary else _t_p(before, after, worse)))
+    if binary:  # one failure count, two ways to test it: the run count picks the one that can reach 0.05
+        judged_by = "noise" if len(before) + len(after) < small else "rank"
+        p_value = noise_p if judged_by == "noise" else rank_p
+    elif len(before) + len(after) >= NOISE_MAX:
+        judged_by, p_value = "rank", rank_p
+    else:  # order, and size against the noise: either may judge, each at half the level (Bonferroni)
+        judged_by = "rank" if rank_p <= noise_p else "noise"
+        p_value = min(1.0, 2.0 * min(rank_p, noise_p))
     lb, la = level(before, binary), level(after, binary)
     low, high = _interval(before, after, binary, lb)
     sd = 0.0 if binary else noise_sd(values)
     effect = abs(la - lb) / sd if sd > 0 else float("inf")
     return Shift(change_index=run(c0), before_start=run(b0), before_end=run(b1), after_start=run(a0),
                  level_before=lb, level_after=la, change_pct=_relative(lb, la), change_pct_low=low,
-                 change_pct_high=high, p_value=noise_p if short else rank_p, judged_by="noise" if short else "rank", rank_p=rank_p, noise_p=noise_p,
+                 change_pct_high=high, p_value=p_value, judged_by=judged_by, rank_p=rank_p, noise_p=noise_p,
                  statistic=z, noise_sd=sd, effect_sd=effect, runs_before=len(before), runs_after=len(after))
