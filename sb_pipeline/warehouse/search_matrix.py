@@ -50,16 +50,28 @@ class SearchMatrix:
         return SearchMatrix(self.ids.filter(pl.Series(keep)), np.asarray(self.vectors[keep]), self.from_cache)
 
 
+ROWS_PER_BATCH = 65_536
+
+
 def _from_warehouse(conn: duckdb.DuckDBPyConnection, model_id: str) -> SearchMatrix:
-    frame = conn.sql(
-        """SELECT k.chunk_id, k.conversation_id, c.project, c.kind, e.embedding
-           FROM conversation_chunks k
-           JOIN conversation_embeddings e ON e.text_hash = k.text_hash AND e.model_id = ?
-           JOIN conversations c ON c.conversation_id = k.conversation_id""",
+    """The ids first (chunks whose text has a vector of the model), then the vectors streamed a batch at a time
+    into one array, each placed at the rows of its text. Joining the vectors to the chunks in SQL held them three
+    times over (DuckDB's join, its result, numpy): 3.7 GiB at 555k chunks, where the matrix itself is 0.8 GiB."""
+    rows = conn.sql(
+        """SELECT k.chunk_id, k.conversation_id, c.project, c.kind, k.text_hash
+           FROM conversation_chunks k JOIN conversations c ON c.conversation_id = k.conversation_id
+           WHERE k.text_hash IN (SELECT text_hash FROM conversation_embeddings WHERE model_id = ?)""",
         params=[model_id],
-    ).pl()
-    vectors = frame["embedding"].to_numpy() if frame.height else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    return SearchMatrix(frame.select(_ID_COLUMNS), np.ascontiguousarray(vectors, dtype=np.float32))
+    ).pl().with_row_index("row")
+    vectors = np.empty((rows.height, EMBEDDING_DIM), dtype=np.float32)
+    places = rows.select("text_hash", "row")
+    reader = conn.sql("SELECT text_hash, embedding FROM conversation_embeddings WHERE model_id = ?",
+                      params=[model_id]).to_arrow_reader(ROWS_PER_BATCH)
+    for batch in reader:
+        frame = pl.from_arrow(batch).with_row_index("at")
+        hit = frame.select("text_hash", "at").join(places, on="text_hash")
+        vectors[hit["row"].to_numpy()] = frame["embedding"].to_numpy()[hit["at"].to_numpy()]
+    return SearchMatrix(rows.select(_ID_COLUMNS), vectors)
 
 
 def load_search_matrix(conn: duckdb.DuckDBPyConnection, warehouse: Path, model_id: str, cache_root: Path | None) -> SearchMatrix:
