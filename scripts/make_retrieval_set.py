@@ -40,6 +40,8 @@ from retrieval_corpus import filler  # noqa: E402
 from retrieval_corpus.projects import PROJECTS  # noqa: E402
 from retrieval_corpus.steps import CATEGORIES, A, Ep, Meta, Snap, Sys, U  # noqa: E402
 
+from sb_pipeline.sources.transcripts import split_parts  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "labelled" / "retrieval_dev"
 MAX_CHARS = 50_000  # the pipeline's default max_chars: longer sessions are split into parts
@@ -136,27 +138,6 @@ def transcript_turns(steps: list) -> list[str]:
         else:
             blocks.append((role, [text]))
     return [f"{role}: " + "\n".join(parts) for role, parts in blocks]
-
-
-def split_parts(turns: list[str], max_chars: int = MAX_CHARS) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for turn in turns:
-        while len(turn) > max_chars:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(turn[:max_chars])
-            turn = turn[max_chars:]
-        candidate = f"{current}\n\n{turn}" if current else turn
-        if len(candidate) > max_chars:
-            parts.append(current)
-            current = turn
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,7 +466,7 @@ def render_all(convs: list[Conv]) -> None:
             for ek, step_index in list(c.offsets.items()):
                 before = transcript_turns(c.steps[:step_index])
                 c.offsets[ek] = len("\n\n".join(before)) + (2 if before else 0)
-            c.parts = split_parts(transcript_turns(c.steps))
+            c.parts = split_parts(transcript_turns(c.steps), MAX_CHARS)  # the reader's own splitting
         else:
             text = c.text if c.text is not None else render_text(c.steps, c.style)
             c.text = text

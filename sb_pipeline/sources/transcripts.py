@@ -116,7 +116,9 @@ def _render(turns: list) -> list[str]:
     return [f"{role}: " + "\n".join(parts) for role, parts in blocks]
 
 
-def _split(turns: list[str], max_chars: int) -> list[str]:
+def split_parts(turns: list[str], max_chars: int) -> list[str]:
+    """A long session's turns packed into parts of at most `max_chars`, whole turns where they fit (public: the
+    labelled retrieval set's generator, scripts/make_retrieval_set.py, predicts the stored parts with it)."""
     parts: list[str] = []
     current = ""
     for turn in turns:
@@ -258,7 +260,7 @@ def _session_records(session: _Session, titles: dict[str, str], max_chars: int) 
         return []
     sid = session.session_id
     project = Path(session.cwd).name if session.cwd else session.first_ref.split("/")[0]
-    parts = _split(turns, max_chars)
+    parts = split_parts(turns, max_chars)
     records = []
     for index, content in enumerate(parts, start=1):
         key = sid if index == 1 else f"{sid}#part{index}"
