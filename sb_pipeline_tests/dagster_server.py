@@ -43,6 +43,7 @@ def server_environment(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SB_", "DAGSTER_"))}
     env.update(
         DAGSTER_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1",
+        PYTHONFAULTHANDLER="1",  # a process that hangs on stop dumps its threads' stacks on SIGABRT (see stop)
         SB_DATA_DIR=str(root / "data"), SB_MODEL_DIR=str(REPO / "data" / "models"),
         SB_REFLECTION_DB=str(samples / "reflection.duckdb"), SB_TRANSCRIPTS_DIR=str(samples / "transcripts"),
         SB_INBOX_DIR=str(samples / "inbox"), SB_KNOWLEDGE_GRAPH_DB=str(samples / "knowledge_graph.duckdb"),
@@ -90,9 +91,11 @@ class DagsterDev:
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGABRT)  # faulthandler: every stuck process's stacks into the log
+                time.sleep(3)
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=30)
-                raise AssertionError(f"dagster dev did not stop within {timeout} s of SIGINT\n{self.log_tail()}")
+                raise AssertionError(f"dagster dev did not stop within {timeout} s of SIGINT\n{self.log_tail(200)}")
         return self.process.returncode
 
 
