@@ -1,8 +1,8 @@
 """A real `dagster dev` (webserver and daemon) for the server tests, and a small GraphQL client.
 
 The server runs on 127.0.0.1 with its own DAGSTER_HOME and data folder, in its own process group so
-that SIGINT reaches the webserver, the daemon and the code server together (a process started in
-the background from a non-interactive shell would ignore SIGINT otherwise). Every wait is bounded
+that SIGINT reaches the webserver, the daemon and the code server together, and with SIGINT's default
+disposition restored (`_interruptible`), as a terminal's Ctrl-C finds it. Every wait is bounded
 and a failure says what it was waiting for and shows the end of the server's log.
 """
 
@@ -99,6 +99,13 @@ class DagsterDev:
         return self.process.returncode
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT back to its default, as in a terminal. A test run started in the background
+    of a non-interactive shell (`make test &`, nohup) ignores SIGINT, every child inherits that, and a `dg dev` that
+    ignores it stops only when its daemon happens to exit first (seen in two fresh-clone runs)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_dagster_dev(root: Path, ready_timeout: float = 240) -> DagsterDev:
     env = server_environment(root)
     port = free_port()
@@ -107,6 +114,7 @@ def start_dagster_dev(root: Path, ready_timeout: float = 240) -> DagsterDev:
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dg"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_interruptible,
     )
     handle.close()
     server = DagsterDev(process=process, url=f"http://127.0.0.1:{port}", log=log, env=env)
