@@ -3,6 +3,10 @@
 Assets, checks and sensors come from the `defs/` folder; the resources are registered here and only
 here (`defs/resources.py`), with the schedule, the automation sensor and the executor. Nothing is
 read or written at import: the environment is read when Dagster calls `defs()`.
+
+Every step of a run loads this code location in a process of its own (the multiprocess executor), so the
+domain modules import their heavy libraries (scipy.stats and .optimize, scikit-learn, networkx, ruptures)
+inside the functions that use them: loading the definitions took 1.9 s with them at the top, 1.0 s without.
 """
 
 from pathlib import Path

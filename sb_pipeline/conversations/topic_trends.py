@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
-from scipy.stats import kendalltau
 
 TREND_WEEKS = 8
 ALPHA = 0.05
@@ -63,6 +62,7 @@ def mark_trends(weekly: pl.DataFrame, as_of: datetime, weeks: int = TREND_WEEKS)
 
 
 def _trend(shares: list[float]) -> tuple[str, float, float]:
+    from scipy.stats import kendalltau
     values = np.asarray(shares, dtype=float)
     if np.ptp(values) == 0:
         return "steady", 0.0, 1.0

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 
 from sb_pipeline.conversations.topic_groups import GroupingParameters, centroids, group
@@ -119,6 +118,7 @@ def full_grouping(current: ConversationVectors, previous: Previous, params: Grou
 
 def match_topics(new: np.ndarray, old: np.ndarray, min_similarity: float = MATCH_MIN) -> dict[int, int]:
     """new group -> old topic, an optimal one-to-one assignment by centroid cosine, pairs below `min_similarity` dropped."""
+    from scipy.optimize import linear_sum_assignment
     if not len(new) or not len(old):
         return {}
     similarity = new @ old.T

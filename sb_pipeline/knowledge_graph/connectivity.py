@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import networkx as nx
-
 BANDS = ((0.5, "excellent"), (0.2, "good"), (0.1, "fair"))
 
 
@@ -44,6 +42,7 @@ def connectivity_report(entity_types: dict[str, str], source_edges: list[tuple[s
     Edges touching unknown entities (dangling) and self-loops are not counted. `discovered_edges` are the
     published ones (the graph a user sees); `candidates` (below the publication cut) are counted beside them,
     never in the ratio or the health band; `evidence_kinds`: published edges carrying each kind of evidence."""
+    import networkx as nx
     graph = nx.Graph()
     graph.add_nodes_from(entity_types)
     types_by_pair: dict[frozenset, str] = {}

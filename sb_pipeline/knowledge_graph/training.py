@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from sb_pipeline.knowledge_graph.model import RelationshipModel
 
@@ -33,6 +31,8 @@ MODEL_FEATURES = (
 def fit(frames: list[pl.DataFrame], features: tuple[str, ...] = MODEL_FEATURES, c: float = C,
         training: dict | None = None) -> RelationshipModel:
     """Logistic regression on the pooled candidates of `frames` (each with the feature columns and `label`)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
     pooled = pl.concat([f.select(*features, "label") for f in frames])
     x = pooled.select(features).to_numpy().astype(np.float64)
     y = pooled["label"].to_numpy().astype(np.int64)

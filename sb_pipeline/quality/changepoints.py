@@ -46,8 +46,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import ruptures
-from scipy import stats
 
 MIN_RUNS = 3  # runs in a regime, and after a judged change
 MIN_BEFORE = 3  # runs before a judged change (5 was tried: fewer drops found, as many false alerts)
@@ -86,6 +84,7 @@ class Shift:
 
 
 def ranks01(values: np.ndarray) -> np.ndarray:
+    from scipy import stats
     return stats.rankdata(values) / len(values)
 
 
@@ -105,6 +104,7 @@ def _blocks(values: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
 
 def segment(values: np.ndarray, penalty: float = PENALTY) -> list[int]:
     """Segment ends (exclusive, the last is len(values)) found by PELT on the scaled mid-ranks."""
+    import ruptures
     n = len(values)
     if n < 2 * MIN_RUNS:
         return [n]
@@ -155,6 +155,7 @@ def _z_all_splits(r: np.ndarray, lo: int, hi: int) -> np.ndarray:
 def best_split(span: np.ndarray, worse: bool) -> int:
     """The split k (>= MIN_BEFORE runs before, >= MIN_RUNS after) whose Mann-Whitney statistic is the most
     extreme in the asked direction; the earliest of equals."""
+    from scipy import stats
     r = stats.rankdata(span * (1.0 if worse else -1.0))
     return MIN_BEFORE + int(np.argmax(_z_all_splits(r[None, :], MIN_BEFORE, len(r) - MIN_RUNS)[0]))
 
@@ -174,6 +175,7 @@ def first_changed(points: np.ndarray, split: int, merge_pct: float, binary: bool
 def search_adjusted_p(before: np.ndarray, after: np.ndarray, worse: bool) -> tuple[float, float]:
     """(p, z): z is the one-sided standardised statistic at the given split (positive = in the asked
     direction); p is the share of permutations of the pooled runs whose BEST split is at least as extreme."""
+    from scipy import stats
     pooled = np.concatenate([before, after]) * (1.0 if worse else -1.0)
     r = stats.rankdata(pooled)
     m, k = len(r), len(before)
@@ -196,6 +198,7 @@ def search_adjusted_p(before: np.ndarray, after: np.ndarray, worse: bool) -> tup
 def _interval(before: np.ndarray, after: np.ndarray, binary: bool, base: float) -> tuple[float, float]:
     """95 % interval of (after - before) in % of ``base``: Newcombe's (Wilson) for pass rates, else the
     Hodges-Lehmann (Moses) interval from the pairwise differences (sampled beyond SAMPLED_PAIRS)."""
+    from scipy import stats
     if binary:
         ok_b, ok_a = int((before > 0).sum()), int((after > 0).sum())
         lb, ub = stats.binomtest(ok_b, len(before)).proportion_ci(method="wilson")
@@ -223,6 +226,7 @@ def _interval(before: np.ndarray, after: np.ndarray, binary: bool, base: float) 
 
 
 def _exact_p(before: np.ndarray, after: np.ndarray, worse: bool) -> float:
+    from scipy import stats
     bad_b, bad_a = int((before <= 0).sum()), int((after <= 0).sum())
     table = [[bad_a, len(after) - bad_a], [bad_b, len(before) - bad_b]]
     return float(stats.fisher_exact(table, alternative="greater" if worse else "less").pvalue)
@@ -230,6 +234,7 @@ def _exact_p(before: np.ndarray, after: np.ndarray, worse: bool) -> float:
 
 def _t_p(before: np.ndarray, after: np.ndarray, worse: bool) -> float:
     """One-sided Yuen (trimmed) two-sample t-test: how large the shift is against the series' own noise."""
+    from scipy import stats
     with warnings.catch_warnings():  # constant samples (e.g. a planted flat drop) warn of precision loss
         warnings.simplefilter("ignore", RuntimeWarning)
         result = stats.ttest_ind(after, before, trim=TRIM)

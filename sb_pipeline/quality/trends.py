@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 KEYS = ["project", "metric"]
 
@@ -143,6 +142,7 @@ def theil_sen(days_x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | 
     are replaced by SAMPLED_PAIRS random pairs with a fixed seed, so results stay reproducible; the median
     and the CI bounds are read at the same rank fractions scipy uses (Kendall's variance, no tie term).
     """
+    from scipy import stats
     x, y = np.asarray(days_x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n = len(y)
     if n < 2 or np.unique(x).size < 2:
