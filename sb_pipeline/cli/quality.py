@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -43,58 +44,77 @@ def quality_report(
     """The weekly quality report from Crackerjack's database, computed directly (read-only, from a copy).
     Alert status (new / ongoing / resolved) compares with the same report one week earlier. Each alert lists the
     project's sessions around its change from the pipeline's warehouse (SB_WAREHOUSE), when there is one."""
-    from datetime import timedelta
-
-    from sb_pipeline.quality.alerts import detect_alerts, lifecycle
-    from sb_pipeline.quality.normalise import normalise, project_key
-    from sb_pipeline.quality.render import render_html, render_markdown
-    from sb_pipeline.quality.report import build_report
-    from sb_pipeline.sources.crackerjack_db import read_crackerjack
-    from sb_pipeline.sources.timestamps import to_utc
+    from sb_pipeline.quality.normalise import project_key
 
     if fmt not in ("markdown", "json", "html"):
-        console.print(f"[red]--format must be markdown, json or html, not {fmt!r}[/red]")
-        raise typer.Exit(2)
-    path = settings.crackerjack_db_path() if db_path is None else Path(db_path).expanduser()
-    try:
-        end = to_utc(as_of or settings.quality_as_of() or datetime.now(timezone.utc))
-    except ValueError as exc:
-        console.print(f"[red]--as-of: {exc}[/red]")
-        raise typer.Exit(2)
-    read = read_crackerjack(path, settings.snapshot_dir())
-    if not read.available:
-        console.print(f"[red]Cannot read the Crackerjack database: {'; '.join(read.notes)}[/red]")
-        raise typer.Exit(2)
-    try:
-        aliases = settings.quality_project_aliases()
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
-    frames = normalise(read, known_roots=aliases)
+        _fail(f"--format must be markdown, json or html, not {fmt!r}")
+    if metric is not None and not project:
+        _fail("--metric needs --project")
+    path, end, frames = _read(db_path, as_of)
     name = project_key(project) if project else None
-    bands = _alert_bands(alert_threshold)
-    before = detect_alerts(frames.points, end - timedelta(days=7), days, bands=bands)
-    now = detect_alerts(frames.points, end, days, bands=bands)
-    alerts = lifecycle(before, now, end)
-    if name:
-        alerts = alerts.filter(alerts["project"] == name)
-    window = (sessions_before, sessions_after)
+    bands, window = _alert_bands(alert_threshold), (sessions_before, sessions_after)
+    alerts = _alerts(frames.points, end, days, bands, name)
     if metric is not None:
-        if not name:
-            console.print("[red]--metric needs --project[/red]")
-            raise typer.Exit(2)
         text = _story(frames.points, alerts, end, days, name, metric, bands, window, fmt)
     else:
-        sessions = _sessions(alerts.filter(alerts["status"] != "resolved"), window)
-        report = build_report(frames.runs, frames.points, alerts, end, days, project=name, database_path=str(path),
-                              alert_threshold=alert_threshold, sessions=sessions)
-        text = {"markdown": lambda: render_markdown(report), "json": lambda: json.dumps(report, indent=2, default=str) + "\n",
-                "html": lambda: render_html(report, frames.points, alerts, end, days)}[fmt]()
+        text = _report(frames, alerts, end, days, name, str(path), alert_threshold, window, fmt)
     if output:
         Path(output).expanduser().write_text(text, encoding="utf-8")
         console.print(f"wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(2)
+
+
+def _read(db_path: str | None, as_of: str | None):
+    """(database path, the window's end, the normalised frames), or exit 2 saying what is wrong."""
+    from sb_pipeline.quality.normalise import normalise
+    from sb_pipeline.sources.crackerjack_db import read_crackerjack
+    from sb_pipeline.sources.timestamps import to_utc
+
+    path = settings.crackerjack_db_path() if db_path is None else Path(db_path).expanduser()
+    try:
+        end = to_utc(as_of or settings.quality_as_of() or datetime.now(timezone.utc))
+    except ValueError as exc:
+        _fail(f"--as-of: {exc}")
+    read = read_crackerjack(path, settings.snapshot_dir())
+    if not read.available:
+        _fail(f"Cannot read the Crackerjack database: {'; '.join(read.notes)}")
+    try:
+        aliases = settings.quality_project_aliases()
+    except ValueError as exc:
+        _fail(str(exc))
+    return path, end, normalise(read, known_roots=aliases)
+
+
+def _alerts(points, end: datetime, days: float, bands, project: str | None):
+    """Alerts as of `end` with their lifecycle against the report one week earlier."""
+    from datetime import timedelta
+
+    from sb_pipeline.quality.alerts import detect_alerts, lifecycle
+
+    before = detect_alerts(points, end - timedelta(days=7), days, bands=bands)
+    alerts = lifecycle(before, detect_alerts(points, end, days, bands=bands), end)
+    return alerts.filter(alerts["project"] == project) if project else alerts
+
+
+def _report(frames, alerts, end: datetime, days: float, project: str | None, database: str,
+            alert_threshold: float | None, window: tuple[float, float], fmt: str) -> str:
+    from sb_pipeline.quality.render import render_html, render_markdown
+    from sb_pipeline.quality.report import build_report
+
+    sessions = _sessions(alerts.filter(alerts["status"] != "resolved"), window)
+    report = build_report(frames.runs, frames.points, alerts, end, days, project=project, database_path=database,
+                          alert_threshold=alert_threshold, sessions=sessions)
+    if fmt == "json":
+        return json.dumps(report, indent=2, default=str) + "\n"
+    if fmt == "html":
+        return render_html(report, frames.points, alerts, end, days)
+    return render_markdown(report)
 
 
 def _sessions(alerts, window: tuple[float, float]) -> dict:
