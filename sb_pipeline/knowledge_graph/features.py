@@ -22,6 +22,7 @@ from sb_pipeline.knowledge_graph.calibration import Calibration
 from sb_pipeline.knowledge_graph.comention import CoMentions
 from sb_pipeline.knowledge_graph.evidence import Mention, NameIndex, name_stems
 from sb_pipeline.knowledge_graph.names import find_names, idf_weights, name_key, name_parts
+from sb_pipeline.knowledge_graph.pairs import member, new_pairs, unordered_pairs
 from sb_pipeline.knowledge_graph.structure import adjacency, neighbourhood, type_pair_lift
 from sb_pipeline.text.tokens import SPAN_PATTERN
 
@@ -78,18 +79,18 @@ def candidate_features(g: GraphInputs, calibration: Calibration, max_per_entity:
     idf = idf_weights(df, n + g.comentions.conversations, keys)
     admitted = {
         "similarity": _similarity_pairs(idx, m),
-        "observation": np.concatenate([_pairs_of(observed["observer"].to_numpy(), observed["named"].to_numpy()),
-                                       _pairs_of(np.array([v.source for v in verbs], np.int64), np.array([v.target for v in verbs], np.int64))]),
+        "observation": np.concatenate([unordered_pairs(observed["observer"].to_numpy(), observed["named"].to_numpy()),
+                                       unordered_pairs(np.array([v.source for v in verbs], np.int64), np.array([v.target for v in verbs], np.int64))]),
         "name": _containment_pairs(keys),
-        "co-mention": _pairs_of(g.comentions.pairs["i"].to_numpy(), g.comentions.pairs["j"].to_numpy()),
+        "co-mention": unordered_pairs(g.comentions.pairs["i"].to_numpy(), g.comentions.pairs["j"].to_numpy()),
     }
-    a, b = _union(admitted, n, g.source_rows)
+    a, b = new_pairs(admitted, n, g.source_rows)
     if a.size == 0:
         return pl.DataFrame()
     frame = pl.DataFrame({"a": a, "b": b})
-    frame = frame.with_columns(flag_list({kind: pl.Series(_member(a, b, p, n)) for kind, p in admitted.items()}).alias("admitted_by"))
+    frame = frame.with_columns(flag_list({kind: pl.Series(member(a, b, p, n)) for kind, p in admitted.items()}).alias("admitted_by"))
     frame = frame.with_columns(**_similarity_features(g, calibration, a, b, m), **_structure_features(g, a, b),
-                               name_contains=_member(a, b, admitted["name"], n).astype(np.float64))
+                               name_contains=member(a, b, admitted["name"], n).astype(np.float64))
     ids = g.entities["entity_id"].cast(pl.Utf8)
     frame = _mention_features(frame, observed, verbs, idf, ids)
     frame = _stem_features(frame, names)
@@ -115,16 +116,11 @@ def _observation_mentions(entities: pl.DataFrame, keys: list[str]) -> pl.DataFra
             .select("observer", pl.col("named").cast(pl.Int64), "key", pl.col("words").cast(pl.Int64)))
 
 
-def _pairs_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Unordered pairs as sorted unique int64 codes lo * n + hi (n added by the caller's encoding)."""
-    return np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1).astype(np.int64).reshape(-1, 2)
-
-
 def _similarity_pairs(idx: np.ndarray, m: int) -> np.ndarray:
     rows = np.repeat(np.arange(idx.shape[0]), m)
     top = idx[:, :m].reshape(-1)
     ok = (top >= 0) & (top != rows)
-    return _pairs_of(rows[ok], top[ok])
+    return unordered_pairs(rows[ok], top[ok])
 
 
 def _containment_pairs(keys: list[str]) -> np.ndarray:
@@ -139,38 +135,7 @@ def _containment_pairs(keys: list[str]) -> np.ndarray:
         for size in range(1, len(p)):
             for start in range(len(p) - size + 1):
                 out.extend((row, other) for other in by_parts.get(p[start:start + size], ()) if other != row)
-    return _pairs_of(*map(np.array, zip(*out))) if out else np.zeros((0, 2), np.int64)
-
-
-def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
-    return pairs[:, 0].astype(np.int64) * n + pairs[:, 1] if pairs.size else np.zeros(0, np.int64)
-
-
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    x = np.sort(x)
-    return x[np.r_[True, x[1:] != x[:-1]]] if x.size else x
-
-
-def _union(admitted: dict[str, np.ndarray], n: int, source_rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    codes = _sorted_unique(np.concatenate([_codes(p, n) for p in admitted.values()]))
-    src, dst = source_rows
-    existing = _codes(_pairs_of(np.asarray(src, np.int64), np.asarray(dst, np.int64)), n)
-    codes = codes[~_contains(_sorted_unique(existing), codes)]
-    a, b = codes // max(n, 1), codes % max(n, 1)
-    keep = a != b
-    return a[keep], b[keep]
-
-
-def _contains(sorted_codes: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Whether each of `q` is in `sorted_codes` (binary search: cheaper than hashing a million codes)."""
-    if sorted_codes.size == 0:
-        return np.zeros(q.size, bool)
-    pos = np.minimum(np.searchsorted(sorted_codes, q), sorted_codes.size - 1)
-    return sorted_codes[pos] == q
-
-
-def _member(a: np.ndarray, b: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
-    return _contains(_sorted_unique(_codes(pairs, n)), a * n + b)
+    return unordered_pairs(*map(np.array, zip(*out))) if out else np.zeros((0, 2), np.int64)
 
 
 def _ranks(idx: np.ndarray, sims: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
