@@ -1,4 +1,5 @@
-"""How every flow accounts for its input: raw records, rejects and their quarantine, secret redaction.
+"""How every flow accounts for its input: raw records, rejects and their quarantine, secret redaction,
+JSON lines judged alike in every reader.
 
 The bottom of the package (above only `constants`): source readers, the domain flows and the
 warehouse all use it, and it imports none of them.
@@ -12,16 +13,21 @@ from sb_pipeline.records.frames import (
     rejects_frame,
     valid_utf8,
 )
+from sb_pipeline.records.json_lines import JsonObject, Rejected, json_object, numbered_lines
 from sb_pipeline.records.quarantine import EXCERPT_CHARS, excerpt, quarantine_frame
 from sb_pipeline.records.redaction import Redaction, redact, redact_json
 
 __all__ = [
     "EXCERPT_CHARS",
+    "JsonObject",
     "RECORD_SCHEMA",
     "REJECT_SCHEMA",
     "Redaction",
+    "Rejected",
     "SourceRead",
     "excerpt",
+    "json_object",
+    "numbered_lines",
     "quarantine_frame",
     "records_frame",
     "redact",

@@ -18,7 +18,8 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import NamedTuple
 
-from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame, valid_utf8
+from sb_pipeline.records import (JsonObject, Rejected, SourceRead, excerpt, json_object, numbered_lines, records_frame,
+                                 rejects_frame, valid_utf8)
 from sb_pipeline.sources.timestamps import to_utc
 
 SOURCE = "inbox"
@@ -54,24 +55,17 @@ def iter_inbox(root: Path, naive_tz: tzinfo = timezone.utc, batch_rows: int = BA
         except OSError as exc:
             _reject(rejects, rel, "unreadable_file", str(exc))
             continue
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        for lineno, raw in numbered_lines(data):
             if len(records) + len(rejects) >= batch_rows:
                 yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
                 records, rejects = [], []
             ref = f"{rel}:{lineno}"
             item = _judge_line(raw, naive_tz, seen)
-            if isinstance(item, _Rejected):
+            if isinstance(item, Rejected):
                 _reject(rejects, ref, item.reason, item.line)
             elif item is not None:
                 records.append(_record(item, ref, rel, lineno))
     yield SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
-
-
-class _Rejected(NamedTuple):
-    reason: str
-    line: str | bytes  # for the reject's excerpt
 
 
 class _Item(NamedTuple):
@@ -86,7 +80,7 @@ class _Item(NamedTuple):
     text: str  # the line
 
 
-def _judge_line(raw: bytes, naive_tz: tzinfo, seen: dict[str, str]) -> _Item | _Rejected | None:
+def _judge_line(raw: bytes, naive_tz: tzinfo, seen: dict[str, str]) -> _Item | Rejected | None:
     """One line: an item to keep, a reject, or None (a blank line, or an item already kept with the same id and
     content). A kept item's identity goes into `seen`, so a later line reusing its id with other content is a
     `duplicate_id` even in another file or piece."""
@@ -94,41 +88,32 @@ def _judge_line(raw: bytes, naive_tz: tzinfo, seen: dict[str, str]) -> _Item | _
     if not isinstance(item, _Item):
         return item
     if item.key in seen:
-        return _Rejected("duplicate_id", item.text) if seen[item.key] != item.content_hash else None
+        return Rejected("duplicate_id", item.text) if seen[item.key] != item.content_hash else None
     seen[item.key] = item.content_hash
     return item
 
 
-def _parse_line(raw: bytes, naive_tz: tzinfo) -> _Item | _Rejected | None:
+def _parse_line(raw: bytes, naive_tz: tzinfo) -> _Item | Rejected | None:
     """The line's fields, a reject with the first thing wrong with it (see the module docstring), or None if blank."""
-    raw = raw.rstrip(b"\r")
-    if not raw.strip():
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _Rejected("invalid_utf8", raw)
-    try:
-        item = json.loads(text)
-    except (ValueError, RecursionError):
-        return _Rejected("malformed_json", text)
-    if not isinstance(item, dict):
-        return _Rejected("not_an_object", text)
+    parsed = json_object(raw)
+    if not isinstance(parsed, JsonObject):
+        return parsed
+    item, text = parsed
     if "content" not in item or item["content"] is None:
-        return _Rejected("missing_field:content", text)
+        return Rejected("missing_field:content", text)
     content = item["content"]
     if not isinstance(content, str):
-        return _Rejected("wrong_type:content", text)
+        return Rejected("wrong_type:content", text)
     item_id = item.get("id")
     if item_id is not None and (isinstance(item_id, bool) or not isinstance(item_id, (str, int))):
-        return _Rejected("wrong_type:id", text)
+        return Rejected("wrong_type:id", text)
     project = item.get("project")
     if project is not None and not isinstance(project, str):
-        return _Rejected("wrong_type:project", text)
+        return Rejected("wrong_type:project", text)
     try:
         started_at = to_utc(item.get("timestamp"), naive_tz)
     except ValueError:
-        return _Rejected("bad_timestamp", text)
+        return Rejected("bad_timestamp", text)
     content_hash = hashlib.sha256(content.encode("utf-8", errors="surrogatepass")).hexdigest()
     # valid_utf8: two ids differing only in lone surrogates are one key once stored
     key = valid_utf8(str(item_id)) if item_id is not None and str(item_id).strip() else f"sha256:{content_hash}"

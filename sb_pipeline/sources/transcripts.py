@@ -21,8 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
-from sb_pipeline.records import redact
-from sb_pipeline.records import SourceRead, excerpt, records_frame, rejects_frame
+from sb_pipeline.records import (JsonObject, Rejected, SourceRead, excerpt, json_object, numbered_lines, records_frame,
+                                 redact, rejects_frame)
 from sb_pipeline.sources.timestamps import to_utc
 from sb_pipeline.sources.tool_results import ToolResultTally
 from sb_pipeline.sources.transcript_batches import file_size, session_groups
@@ -182,11 +182,9 @@ def _read_files(root: Path, paths: list[Path], max_chars: int) -> SourceRead:
         except OSError as exc:
             rejects.append(_reject(rel, "unreadable_file", str(exc)))
             continue
-        if data.startswith(b"\xef\xbb\xbf"):  # a BOM (an editor's save) would make line 1 malformed
-            data = data[3:]
-        for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        for lineno, raw in numbered_lines(data):
             line = _judge_line(raw)
-            if isinstance(line, _Rejected):
+            if isinstance(line, Rejected):
                 rejects.append(_reject(f"{rel}:{lineno}", line.reason, line.line))
             elif isinstance(line, _Title):
                 titles.setdefault(rel, line.text)
@@ -195,11 +193,6 @@ def _read_files(root: Path, paths: list[Path], max_chars: int) -> SourceRead:
                 _session_of(sessions, line.event, path, rel).add(line.event, line.ts, order, rel)
     records = [record for session in sessions.values() for record in _session_records(session, titles, max_chars)]
     return SourceRead(SOURCE, records_frame(records), rejects_frame(rejects))
-
-
-class _Rejected(NamedTuple):
-    reason: str
-    line: str | bytes  # for the reject's excerpt
 
 
 class _Title(NamedTuple):  # a summary line: the title of the session(s) in its file
@@ -215,32 +208,24 @@ def _reject(ref: str, reason: str, text: str | bytes) -> dict:
     return dict(source=SOURCE, source_ref=ref, reason=reason, excerpt=excerpt(text))
 
 
-def _judge_line(raw: bytes) -> _Event | _Title | _Rejected | None:
+def _judge_line(raw: bytes) -> _Event | _Title | Rejected | None:
     """What one line is: a conversation event, a title, a reject (a bad line, see the module docstring), or None
     for a blank or noise line (system, meta, sidechain, snapshot...)."""
-    if not raw.strip():
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _Rejected("invalid_utf8", raw)
-    try:
-        event = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return _Rejected("malformed_json", text)
-    if not isinstance(event, dict):
-        return _Rejected("not_an_object", text)
+    parsed = json_object(raw)
+    if not isinstance(parsed, JsonObject):
+        return parsed
+    event, text = parsed
     kind = event.get("type")
     if kind == "summary" and isinstance(event.get("summary"), str):
         return _Title(event["summary"])
     if kind not in ("user", "assistant") or event.get("isMeta") or event.get("isSidechain"):
         return None
     if not isinstance(event.get("message"), dict):
-        return _Rejected("missing_field:message" if event.get("message") is None else "wrong_type:message", text)
+        return Rejected("missing_field:message" if event.get("message") is None else "wrong_type:message", text)
     try:
         return _Event(event, to_utc(event.get("timestamp"), timezone.utc))
     except ValueError:
-        return _Rejected("bad_timestamp", text)
+        return Rejected("bad_timestamp", text)
 
 
 def _session_of(sessions: dict[str, _Session], event: dict, path: Path, rel: str) -> _Session:
