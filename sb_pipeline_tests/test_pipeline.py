@@ -131,6 +131,24 @@ def test_every_probe_finds_its_conversation_first(baseline, monkeypatch):
     assert json.loads(out.output)["results"] == []
 
 
+@pytest.mark.parametrize("width", [80, 140])
+def test_the_results_table_fits_the_terminal_and_keeps_the_snippet_readable(baseline, monkeypatch, width):
+    """Below 100 columns the score's parts and the kind give their room to the snippet."""
+    from sb_pipeline.cli._app import console
+
+    monkeypatch.setenv("SB_WAREHOUSE", str(baseline["warehouse"]))
+    monkeypatch.setattr(console, "width", width)
+    probe = MANIFEST["probes"][0]
+    out = CliRunner().invoke(app, ["search", probe["query"], "--limit", "3"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    header = next(line for line in lines if "snippet" in line)
+    assert ("cosine" in header and "BM25" in header and "kind" in header) == (width >= 100)
+    assert max(len(line) for line in lines) <= width
+    snippet_width = len(header.split("┃")[-2])
+    assert snippet_width >= (40 if width < 100 else 60)
+
+
 def test_second_run_embeds_nothing_and_duplicates_nothing(baseline, tmp_path):
     wh = copy_warehouse(baseline, tmp_path)
     tables = ("conversations", "rejected_records", "conversation_chunks", "conversation_embeddings")

@@ -73,14 +73,24 @@ def _print_answer(answer, min_score, session) -> None:
         console.print("No embedded conversations yet: run `make run`." if not session.embedded_chunks
                       else f"No conversation scored {min_score} or more." if min_score is not None else "No match.")
         return
+    console.print(_results_table(answer))
+
+
+WIDE = 100  # terminal columns below which the score's parts and the kind are left out, so the snippet stays readable
+
+
+def _results_table(answer) -> Table:
     table = Table(title=f"{len(answer.results)} conversations for “{answer.query}” ({answer.mode})")
-    for col in ("score", "cosine", "BM25", "project", "date", "kind", "snippet"):
-        table.add_column(col, overflow="fold")
+    columns = ("score", "cosine", "BM25", "project", "date", "kind", "snippet") if console.width >= WIDE else \
+        ("score", "project", "date", "snippet")
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col in ("score", "cosine", "BM25", "date", "kind"))
     for r in answer.results:
-        cosine = "-" if r["semantic_score"] is None else f"{r['semantic_score']:.3f}"
-        table.add_row(f"{r['score']:.3f}", cosine, f"{r['lexical_score']:.1f}", r["project"] or "-", (r["started_at"] or "-")[:10],
-                      r["kind"], r["snippet"])
-    console.print(table)
+        cells = {"score": f"{r['score']:.3f}", "cosine": "-" if r["semantic_score"] is None else f"{r['semantic_score']:.3f}",
+                 "BM25": f"{r['lexical_score']:.1f}", "project": r["project"] or "-", "date": (r["started_at"] or "-")[:10],
+                 "kind": r["kind"], "snippet": r["snippet"]}
+        table.add_row(*(cells[c] for c in columns))
+    return table
 
 
 def _batch(session, path: Path) -> None:
